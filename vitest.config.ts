@@ -1,0 +1,24 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          // Real Portage and LXC: builds take tens of seconds and share machine-wide resources.
+          testTimeout: 15 * 60_000,
+          hookTimeout: 15 * 60_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+})
