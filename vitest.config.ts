@@ -16,7 +16,9 @@ export default defineConfig({
           // Real Portage and LXC: builds take tens of seconds and share machine-wide resources.
           testTimeout: 15 * 60_000,
           hookTimeout: 15 * 60_000,
-          fileParallelism: false,
+          // Files run one after another: builds share the machine's two cores and LXC.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

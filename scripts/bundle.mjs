@@ -1,0 +1,23 @@
+// Bundles the action's two entry points into dist/ as ESM for node24: not minified, so that the
+// committed dist/ can be reviewed, with a createRequire banner for CommonJS dependencies.
+import { build } from 'esbuild'
+import { rmSync } from 'node:fs'
+
+rmSync(new globalThis.URL('../dist', import.meta.url), { recursive: true, force: true })
+await build({
+  entryPoints: { main: 'src/entry/main.ts', post: 'src/entry/post.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  minify: false,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  outExtension: { '.js': '.js' },
+  banner: {
+    js: "import { createRequire as __lxcminCreateRequire } from 'node:module'; const require = __lxcminCreateRequire(import.meta.url);",
+  },
+})

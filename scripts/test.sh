@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The README's test command: set up the test Gentoo host, then typecheck, lint, unit tests,
+# check that dist/ matches src/, and the integration tests on real Portage and LXC.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash test/gentoo/setup.sh
+# shellcheck source=../test/gentoo/env.sh
+source test/gentoo/env.sh
+echo "node $(node --version), $(emerge --version | head -1)"
+npm run -s typecheck
+npm run -s lint
+npm run -s format:check
+npm run -s test:unit
+bash scripts/check-dist.sh
+npm run -s test:integration

@@ -1,0 +1,85 @@
+/** emerge and portageq: argument builders, and readers of what they print. */
+import path from 'node:path'
+
+/** The environment that points Portage at the container: the recipe's two variables. */
+export function portageEnv(rootfs: string, configRoot: string): Record<string, string> {
+  return { ROOT: rootfs, PORTAGE_CONFIGROOT: configRoot }
+}
+
+const COMMON = ['--ask=n', '--color=n', '--nospinner']
+
+export function pretendArgs(atoms: readonly string[]): string[] {
+  return [...COMMON, '--pretend', '--verbose', ...atoms]
+}
+
+export function mergeArgs(atoms: readonly string[]): string[] {
+  return [...COMMON, '--verbose', ...atoms]
+}
+
+/**
+ * One line of `emerge --pretend --verbose`:
+ * `[ebuild  N     ] sys-libs/ncurses-6.4:0/6::gentoo to /root/ USE="nls" 0 KiB`;
+ * emerge names no root when it merges into the build host itself.
+ */
+export interface PlanEntry {
+  /** ebuild, binary, nomerge, blocks, uninstall. */
+  readonly kind: string
+  /** The letters between the brackets after the kind: N (new), R (replace), U (update), ... */
+  readonly flags: string
+  readonly cpv: string
+  readonly slot: string | undefined
+  readonly repo: string | undefined
+  /** Where it is merged; `/` when emerge names no root (the build host). */
+  readonly root: string
+  /** The rest: USE flags, download size. */
+  readonly details: string
+}
+
+const PLAN_LINE = /^\[(ebuild|binary|nomerge|blocks|uninstall)\s*([^\]]*)\]\s+([^\s:]+)(?::([^\s:]+))?(?:::(\S+))?(?:\s+to\s+(\/\S*))?(?:\s+(.*))?$/
+
+export function parsePlan(output: string): PlanEntry[] {
+  const entries: PlanEntry[] = []
+  for (const line of output.split('\n')) {
+    const m = PLAN_LINE.exec(line.trim())
+    if (!m?.[1] || !m[3]) continue
+    entries.push({
+      kind: m[1],
+      flags: (m[2] ?? '').trim(),
+      cpv: m[3],
+      slot: m[4],
+      repo: m[5],
+      root: m[6] ?? '/',
+      details: (m[7] ?? '').trim(),
+    })
+  }
+  return entries
+}
+
+/** Entries that Portage would merge anywhere but the container: into the build host itself. */
+export function hostMerges(plan: readonly PlanEntry[], rootfs: string): PlanEntry[] {
+  const target = path.resolve(rootfs)
+  return plan.filter((e) => e.kind !== 'blocks' && e.kind !== 'uninstall' && path.resolve(e.root) !== target)
+}
+
+export interface MergeFailure {
+  readonly cpv: string | undefined
+  readonly phase: string | undefined
+  readonly log: string | undefined
+}
+
+/** What emerge says about a failed build: ` * ERROR: cat/pkg-1.0::repo failed (compile phase):`. */
+export function parseFailure(lines: readonly string[]): MergeFailure {
+  let cpv: string | undefined
+  let phase: string | undefined
+  let log: string | undefined
+  for (const line of lines) {
+    const error = /ERROR: (\S+?)(?:::\S+)? failed \((\S+) phase\)/.exec(line)
+    if (error) {
+      cpv = error[1]
+      phase = error[2]
+    }
+    const located = /The complete build log is located at '([^']+)'/.exec(line)
+    if (located) log = located[1]
+  }
+  return { cpv, phase, log }
+}

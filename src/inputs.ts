@@ -1,0 +1,210 @@
+/** Reads every input once, validates all of them, and reports every problem at once. */
+import { realpathSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { type Atom, isUseToken, parseAtom } from './atoms.ts'
+import { splitCommand } from './argv.ts'
+import { checkLxcKey } from './lxc.ts'
+import { InputError, type InputProblem } from './errors.ts'
+import { DEFAULT_PROFILE, Input, type InputName } from './names.ts'
+import { parseSize } from './size.ts'
+
+export type HostDeps = 'warn' | 'deny' | 'allow'
+
+export interface LxcLine {
+  readonly key: string
+  readonly value: string
+}
+
+export interface Profile {
+  /** The repository that holds the profile; undefined means the main repository. */
+  readonly repo: string | undefined
+  /** Relative to the repository's `profiles/`. */
+  readonly path: string
+}
+
+export interface Inputs {
+  readonly packages: readonly Atom[]
+  readonly profile: Profile
+  readonly config: string | undefined
+  readonly repositories: readonly string[]
+  readonly use: readonly string[]
+  readonly name: string
+  /** undefined: the image's `/bin/sh -c true`. */
+  readonly smokeTest: readonly string[] | undefined
+  readonly smokeTimeoutSeconds: number
+  readonly sizeBudget: number | undefined
+  readonly lxcConfig: readonly LxcLine[]
+  readonly hostDeps: HostDeps
+  readonly keepSandbox: boolean
+}
+
+export interface InputContext {
+  /** Where relative paths are resolved, and which they must stay inside. */
+  readonly workspace: string
+}
+
+/** What `core.getInput` returns for a name: the trimmed value, '' when unset. */
+export type GetInput = (name: InputName) => string
+
+// LXC's own limit is the length of a path component; keep names that also fit a hostname.
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
+const CONTROL_RE = /[\u0000-\u001f\u007f]/
+const PROFILE_RE = /^(?:(?<repo>[A-Za-z0-9_][A-Za-z0-9_-]*):)?(?<path>[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*)$/
+
+export function parseInputs(get: GetInput, context: InputContext): Inputs {
+  const problems: InputProblem[] = []
+  const problem = (input: InputName, message: string): undefined => {
+    problems.push({ input, message })
+    return undefined
+  }
+
+  const packages = parsePackages(get(Input.packages), problem)
+  const profile = parseProfile(get(Input.profile) || DEFAULT_PROFILE, problem)
+  const configText = get(Input.config)
+  const config = configText ? workspaceDir(Input.config, configText, context, problem) : undefined
+  const repositories = words(get(Input.repositories)).flatMap((p) => {
+    const dir = workspaceDir(Input.repositories, p, context, problem)
+    return dir ? [dir] : []
+  })
+  const use = words(get(Input.use))
+  for (const token of use) {
+    if (!isUseToken(token)) problem(Input.use, `'${token}' is not a USE flag; write flags like 'readline', '-nls' or '-*'`)
+  }
+  const name = get(Input.name) || defaultName(packages)
+  if (!NAME_RE.test(name)) {
+    problem(Input.name, `'${name}' is not a container name; use letters, digits, '.', '_' and '-' (at most 63, starting with a letter or digit), e.g. bash-minimal`)
+  }
+  const smokeTest = parseSmokeTest(get(Input.smokeTest), problem)
+  const smokeTimeoutSeconds = parseDuration(get(Input.smokeTimeout) || '60')
+  if (smokeTimeoutSeconds === undefined) problem(Input.smokeTimeout, `'${get(Input.smokeTimeout)}' is not a duration; write seconds (e.g. 60, 90s) or minutes (e.g. 5m)`)
+  const budgetText = get(Input.sizeBudget)
+  const sizeBudget = budgetText ? parseSize(budgetText) : undefined
+  if (budgetText && sizeBudget === undefined) {
+    problem(Input.sizeBudget, `'${budgetText}' is not a size; write bytes (123456), binary units (20MiB, or 20M as du -h prints it) or decimal units (20MB)`)
+  }
+  const lxcConfig = parseLxcConfig(get(Input.lxcConfig), problem)
+  const hostDeps = oneOf(Input.hostDeps, get(Input.hostDeps) || 'warn', ['warn', 'deny', 'allow'] as const, problem)
+  const keepSandbox = parseBoolean(Input.keepSandbox, get(Input.keepSandbox) || 'false', problem)
+
+  if (problems.length || !profile || !hostDeps || keepSandbox === undefined || smokeTimeoutSeconds === undefined) {
+    throw new InputError(problems)
+  }
+  return {
+    packages,
+    profile,
+    config,
+    repositories,
+    use,
+    name,
+    smokeTest,
+    smokeTimeoutSeconds,
+    sizeBudget,
+    lxcConfig,
+    hostDeps,
+    keepSandbox,
+  }
+}
+
+type Problem = (input: InputName, message: string) => undefined
+
+function words(text: string): string[] {
+  return text.split(/\s+/).filter(Boolean)
+}
+
+function parsePackages(text: string, problem: Problem): Atom[] {
+  const tokens = words(text)
+  if (!tokens.length) problem(Input.packages, 'is required; list package atoms separated by spaces or newlines, e.g. app-shells/bash')
+  const atoms: Atom[] = []
+  for (const token of tokens) {
+    const atom = parseAtom(token)
+    if (typeof atom === 'string') problem(Input.packages, atom)
+    else atoms.push(atom)
+  }
+  return atoms
+}
+
+function parseProfile(text: string, problem: Problem): Profile | undefined {
+  const m = PROFILE_RE.exec(text)
+  const segments = text.split(/[:/]/)
+  if (!m?.groups?.path || segments.includes('..') || segments.includes('.')) {
+    return problem(Input.profile, `'${text}' is not a profile path; write a path inside the repository's profiles/ directory without '..' or a leading '/', e.g. ${DEFAULT_PROFILE} (or repo:path for another repository)`)
+  }
+  return { repo: m.groups.repo, path: m.groups.path }
+}
+
+function defaultName(packages: readonly Atom[]): string {
+  return packages[0]?.name.replace(/[^A-Za-z0-9_.-]/g, '-') ?? 'lxcmin'
+}
+
+/** A directory given relative to the workspace, which it must stay inside (links resolved). */
+function workspaceDir(input: InputName, text: string, context: InputContext, problem: Problem): string | undefined {
+  if (CONTROL_RE.test(text)) return problem(input, 'contains control characters; write a plain path relative to the workspace')
+  const resolved = path.resolve(context.workspace, text)
+  let real: string
+  try {
+    real = realpathSync(resolved)
+    if (!statSync(real).isDirectory()) return problem(input, `'${text}' is not a directory; give a directory relative to the workspace`)
+  } catch {
+    return problem(input, `'${text}' does not exist (looked for ${resolved}); give a directory relative to the workspace`)
+  }
+  const workspace = realpathSync(context.workspace)
+  if (real !== workspace && !real.startsWith(workspace + path.sep)) {
+    return problem(input, `'${text}' resolves to ${real}, outside the workspace ${workspace}; give a directory inside the workspace`)
+  }
+  return real
+}
+
+function parseSmokeTest(text: string, problem: Problem): string[] | undefined {
+  if (!text) return undefined
+  const argv = splitCommand(text)
+  if (typeof argv === 'string') {
+    return problem(Input.smokeTest, `'${text}' ${argv}; the command runs without a shell, so write e.g. /bin/sh -c 'echo ok | cat'`)
+  }
+  if (!argv[0]?.startsWith('/')) {
+    return problem(Input.smokeTest, `'${text}' must start with an absolute path inside the image, e.g. /bin/bash -c 'echo ok'`)
+  }
+  return argv
+}
+
+/** Seconds; `90`, `90s`, `5m`. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+)\s*(s|m)?$/.exec(text.trim())
+  if (!m?.[1]) return undefined
+  const value = Number(m[1]) * (m[2] === 'm' ? 60 : 1)
+  return value > 0 && value <= 24 * 3600 ? value : undefined
+}
+
+function parseLxcConfig(text: string, problem: Problem): LxcLine[] {
+  const lines: LxcLine[] = []
+  for (const raw of text.split('\n')) {
+    const line = raw.trim()
+    if (!line || line.startsWith('#')) continue
+    const eq = line.indexOf('=')
+    const key = (eq < 0 ? line : line.slice(0, eq)).trim()
+    const value = eq < 0 ? '' : line.slice(eq + 1).trim()
+    const keyProblem = eq < 0 ? undefined : checkLxcKey(key)
+    if (eq < 0 || !key.startsWith('lxc.')) {
+      problem(Input.lxcConfig, `'${line}' is not an LXC setting; write one 'lxc.<key> = <value>' per line, e.g. lxc.environment = TERM=dumb`)
+    } else if (keyProblem) {
+      problem(Input.lxcConfig, keyProblem)
+    } else if (CONTROL_RE.test(value)) {
+      problem(Input.lxcConfig, `the value of '${key}' contains control characters; remove them`)
+    } else {
+      lines.push({ key, value })
+    }
+  }
+  return lines
+}
+
+function oneOf<T extends string>(input: InputName, text: string, allowed: readonly T[], problem: Problem): T | undefined {
+  const found = allowed.find((a) => a === text)
+  return found ?? problem(input, `'${text}' is not one of ${allowed.join(', ')}`)
+}
+
+/** The YAML 1.2 core booleans, as `core.getBooleanInput` accepts them. */
+function parseBoolean(input: InputName, text: string, problem: Problem): boolean | undefined {
+  if (['true', 'True', 'TRUE'].includes(text)) return true
+  if (['false', 'False', 'FALSE'].includes(text)) return false
+  return problem(input, `'${text}' is not a boolean; write true or false`)
+}

@@ -1,0 +1,103 @@
+/** The LXC side: which LXC can run the container, its config file, and lxc-* argument builders. */
+
+/** lxc-execute brings its own static init and reads the key names below from 3.0 on. */
+export const MIN_LXC = [3, 0] as const
+
+/** The recipe's LXC 1.x/2.0 keys, renamed in 2.1 and removed in 3.0. */
+export const LEGACY_KEYS: Readonly<Record<string, string>> = {
+  'lxc.network.type': 'lxc.net.0.type',
+  'lxc.rootfs': 'lxc.rootfs.path',
+  'lxc.utsname': 'lxc.uts.name',
+  'lxc.tty': 'lxc.tty.max',
+  'lxc.pts': 'lxc.pty.max',
+  'lxc.id_map': 'lxc.idmap',
+  'lxc.aa_profile': 'lxc.apparmor.profile',
+  'lxc.se_context': 'lxc.selinux.context',
+  'lxc.console': 'lxc.console.path',
+  'lxc.loglevel': 'lxc.log.level',
+  'lxc.logfile': 'lxc.log.file',
+  'lxc.init_cmd': 'lxc.init.cmd',
+  'lxc.init_uid': 'lxc.init.uid',
+  'lxc.init_gid': 'lxc.init.gid',
+  'lxc.haltsignal': 'lxc.signal.halt',
+  'lxc.rebootsignal': 'lxc.signal.reboot',
+  'lxc.stopsignal': 'lxc.signal.stop',
+  'lxc.mount': 'lxc.mount.fstab',
+  'lxc.seccomp': 'lxc.seccomp.profile',
+  'lxc.devttydir': 'lxc.tty.dir',
+  'lxc.limit': 'lxc.prlimit',
+}
+
+/** Keys of LXC 3.0 and later (lxc.container.conf(5)): whole keys, and families ending in '.'. */
+const KEYS = [
+  'lxc.apparmor.', 'lxc.arch', 'lxc.autodev', 'lxc.autodev.', 'lxc.cap.', 'lxc.cgroup.', 'lxc.cgroup2.',
+  'lxc.console.', 'lxc.environment', 'lxc.ephemeral', 'lxc.execute.', 'lxc.group', 'lxc.hook.', 'lxc.idmap',
+  'lxc.include', 'lxc.init.', 'lxc.keyring.', 'lxc.log.', 'lxc.monitor.', 'lxc.mount.', 'lxc.namespace.',
+  'lxc.net.', 'lxc.no_new_privs', 'lxc.prlimit.', 'lxc.proc.', 'lxc.pty.max', 'lxc.rootfs.', 'lxc.sched.',
+  'lxc.seccomp.', 'lxc.selinux.', 'lxc.signal.', 'lxc.start.', 'lxc.sysctl.', 'lxc.time.', 'lxc.tty.',
+  'lxc.uts.name',
+]
+
+/** Keys the action owns: another value would point the container somewhere else. */
+const OWNED = new Set(['lxc.rootfs.path', 'lxc.uts.name'])
+
+/** Why a key cannot go into the config, or undefined when it can. */
+export function checkLxcKey(key: string): string | undefined {
+  const renamed = LEGACY_KEYS[key] ?? (key.startsWith('lxc.network.') ? `lxc.net.0.${key.slice(12)}` : undefined)
+  if (renamed) return `'${key}' is an LXC 1.x/2.0 key, removed in LXC 3.0; write ${renamed} instead`
+  if (OWNED.has(key)) return `'${key}' is set by the action and cannot be overridden; remove the line`
+  const known = KEYS.some((k) => (k.endsWith('.') ? key.startsWith(k) : key === k))
+  if (!/^lxc\.[a-z0-9_]+(?:\.[a-z0-9_]+)*$/.test(key) || !known) {
+    return `'${key}' is not an LXC container key; see lxc.container.conf(5), e.g. lxc.environment = TERM=dumb`
+  }
+  return undefined
+}
+
+export function parseLxcVersion(text: string): [number, number, number] | undefined {
+  const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text)
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined
+}
+
+export function lxcVersionSupported(v: readonly number[]): boolean {
+  const [major = 0, minor = 0] = v
+  return major > MIN_LXC[0] || (major === MIN_LXC[0] && minor >= MIN_LXC[1])
+}
+
+export interface LxcConfigSpec {
+  readonly name: string
+  readonly rootfs: string
+  readonly extra: readonly { key: string; value: string }[]
+}
+
+/** The recipe's config, in the key names of LXC 3.0 and later, with no network. */
+export function lxcConfigText(spec: LxcConfigSpec): string {
+  const lines = [
+    '# Written by lxcmin: the recipe\'s config in the key names of LXC >= 3.0',
+    'lxc.net.0.type = empty',
+    `lxc.rootfs.path = dir:${spec.rootfs}`,
+    `lxc.uts.name = ${spec.name}`,
+    'lxc.autodev = 1',
+    'lxc.tty.max = 1',
+    'lxc.pty.max = 1',
+  ]
+  if (spec.extra.length) lines.push('# from the lxc-config input', ...spec.extra.map((l) => `${l.key} = ${l.value}`))
+  return lines.join('\n') + '\n'
+}
+
+export interface ContainerRef {
+  /** The lxcpath: the container's runtime directory, inside the sandbox. */
+  readonly lxcpath: string
+  readonly name: string
+}
+
+export function lxcExecuteArgs(ref: ContainerRef, configFile: string, logFile: string, argv: readonly string[]): string[] {
+  return ['-P', ref.lxcpath, '-n', ref.name, '-f', configFile, '-o', logFile, '-l', 'INFO', '--', ...argv]
+}
+
+export function lxcStopArgs(ref: ContainerRef): string[] {
+  return ['-P', ref.lxcpath, '-n', ref.name, '--kill', '--nolock']
+}
+
+export function lxcInfoArgs(ref: ContainerRef): string[] {
+  return ['-P', ref.lxcpath, '-n', ref.name, '-s', '-H']
+}

@@ -1,0 +1,68 @@
+/**
+ * The post step: stops a container that is still running, unmounts anything left below the
+ * sandbox, removes the sandbox. It only ever warns: cleanup must not fail a job.
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import * as core from '@actions/core'
+import { createRunner, type Runner } from './exec.ts'
+import { lxcInfoArgs, lxcStopArgs } from './lxc.ts'
+import { loadRunState, type RunState } from './state.ts'
+
+export async function run(): Promise<void> {
+  const state = loadRunState()
+  if (!state) {
+    core.info('Nothing to clean up: the main step stopped before it made a sandbox.')
+    return
+  }
+  const runner = createRunner(state.privilege)
+  await attempt('stop the container', () => stopContainer(runner, state))
+  await attempt('unmount the sandbox', () => unmountBelow(runner, state))
+  if (state.keepSandbox) {
+    core.info(`keep-sandbox: the sandbox stays at ${state.sandbox}`)
+    return
+  }
+  await attempt('remove the sandbox', async () => {
+    // --one-file-system: never follow a mount that could not be undone out of the sandbox.
+    await runner.run({ file: state.rm, args: ['-rf', '--one-file-system', '--', state.sandbox], privileged: true })
+    core.info(`removed ${state.sandbox}`)
+  })
+}
+
+async function attempt(what: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn()
+  } catch (error) {
+    core.warning(`lxcmin post step could not ${what}: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
+async function stopContainer(runner: Runner, state: RunState): Promise<void> {
+  const ref = { lxcpath: state.lxcpath, name: state.containerName }
+  const info = await runner.run({ file: state.lxcInfo, args: lxcInfoArgs(ref), privileged: true }, { allowFailure: true })
+  if (info.exitCode !== 0 || !/RUNNING|STARTING|STOPPING|FREEZING|FROZEN/.test(info.stdout)) {
+    core.info(`container ${state.containerName} is not running`)
+    return
+  }
+  await runner.run({ file: state.lxcStop, args: lxcStopArgs(ref), privileged: true })
+  core.info(`stopped container ${state.containerName}, which was still running`)
+}
+
+/** Mount points at or below a directory, deepest first, from a mountinfo text. */
+export function mountsBelow(mountinfo: string, dir: string): string[] {
+  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
+  return mountinfo
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((p): p is string => Boolean(p))
+    .map(unescape)
+    .filter((p) => p === dir || p.startsWith(dir + path.sep))
+    .sort((a, b) => b.length - a.length)
+}
+
+async function unmountBelow(runner: Runner, state: RunState): Promise<void> {
+  for (const mount of mountsBelow(readFileSync('/proc/self/mountinfo', 'utf8'), state.sandbox)) {
+    await runner.run({ file: state.umount, args: ['--lazy', '--', mount], privileged: true })
+    core.info(`unmounted ${mount}`)
+  }
+}

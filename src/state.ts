@@ -1,0 +1,27 @@
+/** What the main step hands to the post step: one JSON object in the step's state. */
+import * as core from '@actions/core'
+import type { Privilege } from './exec.ts'
+import { State } from './names.ts'
+
+export interface RunState {
+  readonly sandbox: string
+  readonly lxcpath: string
+  readonly containerName: string
+  readonly keepSandbox: boolean
+  readonly privilege: Privilege
+  readonly lxcStop: string
+  readonly lxcInfo: string
+  readonly rm: string
+  readonly umount: string
+}
+
+export function saveRunState(state: RunState): void {
+  core.saveState(State.run, JSON.stringify(state))
+}
+
+/** The state main saved, or undefined when main stopped before it had a sandbox. */
+export function loadRunState(read: (name: string) => string = core.getState): RunState | undefined {
+  const text = read(State.run)
+  if (!text) return undefined
+  return JSON.parse(text) as RunState
+}

@@ -1,0 +1,91 @@
+/** The job summary: a pure function of what the build found, so it can be tested as text. */
+import type { PlanEntry } from './emerge.ts'
+import type { InstalledPackage } from './rootfs.ts'
+import { formatSize } from './size.ts'
+import type { SmokeResult } from './smoke.ts'
+
+export interface BuildReport {
+  readonly name: string
+  readonly profile: string
+  readonly plan: readonly PlanEntry[]
+  readonly hostMerges: readonly PlanEntry[]
+  readonly packages: readonly InstalledPackage[]
+  readonly sizeBytes: number
+  readonly budget: number | undefined
+  readonly smoke: SmokeResult
+}
+
+const MAX_OUTPUT_LINES = 40
+
+export function escapeHtml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+}
+
+/** Whether the size fits the budget (always, without one). */
+export function withinBudget(report: Pick<BuildReport, 'sizeBytes' | 'budget'>): boolean {
+  return report.budget === undefined || report.sizeBytes <= report.budget
+}
+
+export function budgetLine(report: Pick<BuildReport, 'sizeBytes' | 'budget'>): string {
+  if (report.budget === undefined) return 'no size budget'
+  const verdict = withinBudget(report) ? 'within' : 'over'
+  return `${verdict} the budget of ${formatSize(report.budget)} (${report.budget} bytes)`
+}
+
+export function summaryMarkdown(report: BuildReport): string {
+  const ok = (b: boolean): string => (b ? '✅' : '❌')
+  const smoke = report.smoke
+  const lines = [
+    `## lxcmin: ${escapeHtml(report.name)}`,
+    '',
+    `**${formatSize(report.sizeBytes)}** (${report.sizeBytes} bytes) ${ok(withinBudget(report))} ${budgetLine(report)} · ` +
+      `smoke test ${smoke.passed ? 'passed' : 'failed'} ${ok(smoke.passed)} · profile \`${report.profile}\``,
+    '',
+    ...packageTable(report.packages),
+    '',
+    `### Smoke test ${ok(smoke.passed)}`,
+    '',
+    `<code>${escapeHtml(smoke.command.join(' '))}</code>${smoke.passed ? ' passed' : `: ${escapeHtml(smoke.reason)}`}`,
+    ...(smoke.output.length
+      ? ['', `<pre>${escapeHtml(smoke.output.slice(-MAX_OUTPUT_LINES).join('\n'))}</pre>`]
+      : []),
+    '',
+    ...planSection(report.plan, report.hostMerges),
+  ]
+  return lines.join('\n') + '\n'
+}
+
+function packageTable(packages: readonly InstalledPackage[]): string[] {
+  const sorted = [...packages].sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name))
+  return [
+    '| Package | Version | Size |',
+    '| --- | --- | ---: |',
+    ...sorted.map((p) => `| ${p.category}/${p.name} | ${p.version} | ${formatSize(p.bytes)} |`),
+  ]
+}
+
+function planSection(plan: readonly PlanEntry[], host: readonly PlanEntry[]): string[] {
+  const rows = plan.map((e) => `| ${e.kind} ${e.flags} | ${e.cpv}${e.repo ? `::${e.repo}` : ''} | ${e.root} |`)
+  const lines = [
+    `<details><summary>Plan: ${plan.length} package${plan.length === 1 ? '' : 's'} (emerge --pretend)</summary>`,
+    '',
+    '| Merge | Package | Into |',
+    '| --- | --- | --- |',
+    ...rows,
+    '',
+    '</details>',
+  ]
+  if (host.length) {
+    lines.unshift(`⚠️ Merged into the build host itself (build dependencies): ${host.map((e) => `\`${e.cpv}\``).join(', ')}`, '')
+  }
+  return lines
+}
+
+/** The largest packages, for the over-budget error. */
+export function largest(packages: readonly InstalledPackage[], count = 5): string {
+  return [...packages]
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, count)
+    .map((p) => `${p.category}/${p.name}-${p.version} ${formatSize(p.bytes)}`)
+    .join(', ')
+}
