@@ -5,12 +5,24 @@ import tseslint from 'typescript-eslint'
 const processModules = ['execa', 'child_process', 'node:child_process']
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tools/', 'coverage/', 'test/gentoo/repo/', 'test/fixtures/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      '.tools/',
+      'coverage/',
+      'test/gentoo/repo/',
+      'test/fixtures/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
@@ -22,7 +34,15 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/exec.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: processModules.map((name) => ({ name, message: 'Start processes through src/exec.ts.' })) }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: processModules.map((name) => ({
+            name,
+            message: 'Start processes through src/exec.ts.',
+          })),
+        },
+      ],
     },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },

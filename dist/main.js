@@ -20198,7 +20198,8 @@ ${tail.join("\n")}` : "";
 };
 function reportError(error2) {
   if (error2 instanceof InputError) {
-    for (const p of error2.problems) error(`Input '${p.input}': ${p.message}`, { title: "lxcmin: wrong input" });
+    for (const p of error2.problems)
+      error(`Input '${p.input}': ${p.message}`, { title: "lxcmin: wrong input" });
     process.exitCode = 1;
   } else if (error2 instanceof BuildError || error2 instanceof CommandError) {
     setFailed(error2.message);
@@ -27022,173 +27023,6 @@ var {
   getCancelSignal: getCancelSignal2
 } = getIpcExport();
 
-// src/exec.ts
-var TAIL_LINES = 60;
-var KILL_GRACE_MS = 5e3;
-function invocation(command, privilege) {
-  const env = { ...command.env };
-  if (!command.privileged || privilege === "root") {
-    return { file: command.file, args: [...command.args], env };
-  }
-  const assignments = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  return { file: "sudo", args: ["-n", "--", "env", ...assignments, command.file, ...command.args], env: {} };
-}
-function describe(command) {
-  const quote = (s) => /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-  const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`);
-  return [...env, command.file, ...command.args].map((s, i2) => i2 < env.length ? s : quote(s)).join(" ");
-}
-function createRunner(privilege, write = (t) => process.stdout.write(t)) {
-  return {
-    privilege,
-    async run(command, options = {}) {
-      const { file, args, env } = invocation(command, privilege);
-      const child = execa(file, args, {
-        env,
-        ...command.cwd === void 0 ? {} : { cwd: command.cwd },
-        reject: false,
-        stdin: "ignore",
-        all: true,
-        buffer: !options.stream,
-        forceKillAfterDelay: KILL_GRACE_MS
-      });
-      const deadline = { passed: false };
-      const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => {
-        deadline.passed = true;
-        void (options.onTimeout?.() ?? Promise.resolve()).finally(() => child.kill("SIGTERM"));
-      }, options.timeoutMs);
-      const tail = [];
-      if (options.stream) {
-        const token = randomUUID2();
-        write(`::stop-commands::${token}
-`);
-        try {
-          for await (const line of child.iterable({ from: "all" })) {
-            write(`${line}
-`);
-            tail.push(line);
-            if (tail.length > TAIL_LINES) tail.shift();
-          }
-        } finally {
-          write(`::${token}::
-`);
-        }
-      }
-      const result = await child;
-      if (timer) clearTimeout(timer);
-      const text = (value) => options.stream ? "" : value ?? "";
-      if (!options.stream) tail.push(...lastLines(text(result.all), TAIL_LINES));
-      const exitCode = result.exitCode ?? -1;
-      const timedOut = deadline.passed;
-      const outcome = { exitCode, stdout: text(result.stdout), stderr: text(result.stderr), tail, timedOut };
-      if (result.failed && result.exitCode === void 0 && !timedOut) {
-        throw new CommandError(describe(command), void 0, tail, `could not be run: ${result.shortMessage}`);
-      }
-      if (exitCode !== 0 && !options.allowFailure && !timedOut) {
-        throw new CommandError(describe(command), exitCode, tail);
-      }
-      return outcome;
-    }
-  };
-}
-function lastLines(text, count2) {
-  const lines = text.split("\n");
-  while (lines.length && lines[lines.length - 1] === "") lines.pop();
-  return lines.slice(-count2);
-}
-
-// src/emerge.ts
-import path6 from "node:path";
-function portageEnv(rootfs, configRoot) {
-  return { ROOT: rootfs, PORTAGE_CONFIGROOT: configRoot };
-}
-var COMMON = ["--ask=n", "--color=n", "--nospinner"];
-function pretendArgs(atoms) {
-  return [...COMMON, "--pretend", "--verbose", ...atoms];
-}
-function mergeArgs(atoms) {
-  return [...COMMON, "--verbose", ...atoms];
-}
-var PLAN_LINE = /^\[(ebuild|binary|nomerge|blocks|uninstall)\s*([^\]]*)\]\s+([^\s:]+)(?::([^\s:]+))?(?:::(\S+))?(?:\s+to\s+(\/\S*))?(?:\s+(.*))?$/;
-function parsePlan(output) {
-  const entries = [];
-  for (const line of output.split("\n")) {
-    const m = PLAN_LINE.exec(line.trim());
-    if (!m?.[1] || !m[3]) continue;
-    entries.push({
-      kind: m[1],
-      flags: (m[2] ?? "").trim(),
-      cpv: m[3],
-      slot: m[4],
-      repo: m[5],
-      root: m[6] ?? "/",
-      details: (m[7] ?? "").trim()
-    });
-  }
-  return entries;
-}
-function hostMerges(plan2, rootfs) {
-  const target = path6.resolve(rootfs);
-  return plan2.filter((e) => e.kind !== "blocks" && e.kind !== "uninstall" && path6.resolve(e.root) !== target);
-}
-function parseFailure(lines) {
-  let cpv;
-  let phase;
-  let log;
-  for (const line of lines) {
-    const error2 = /ERROR: (\S+?)(?:::\S+)? failed \((\S+) phase\)/.exec(line);
-    if (error2) {
-      cpv = error2[1];
-      phase = error2[2];
-    }
-    const located = /The complete build log is located at '([^']+)'/.exec(line);
-    if (located) log = located[1];
-  }
-  return { cpv, phase, log };
-}
-
-// src/inputs.ts
-import { realpathSync, statSync as statSync2 } from "node:fs";
-import path7 from "node:path";
-
-// src/atoms.ts
-var CATEGORY = String.raw`[A-Za-z0-9_][A-Za-z0-9+_.-]*`;
-var NAME = String.raw`[A-Za-z0-9_][A-Za-z0-9+_-]*?`;
-var VERSION = String.raw`\d+(?:\.\d+)*[a-z]?(?:_(?:alpha|beta|pre|rc|p)\d*)*(?:-r\d+)?`;
-var SLOT = String.raw`(?:\*|=|[A-Za-z0-9_][A-Za-z0-9+_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9+_.-]*)?=?)`;
-var REPO = String.raw`[A-Za-z0-9_][A-Za-z0-9_-]*`;
-var USE_DEP = String.raw`[!-]?[A-Za-z0-9][A-Za-z0-9+_@-]*(?:\([+-]\))?[=?]?`;
-var ATOM = new RegExp(
-  String.raw`^(?<op><=|>=|=|~|<|>)?(?<cat>${CATEGORY})/(?<name>${NAME})` + String.raw`(?:-(?<ver>${VERSION})(?<star>\*)?)?` + String.raw`(?::(?<slot>${SLOT}))?(?:::(?<repo>${REPO}))?` + String.raw`(?:\[(?<use>${USE_DEP}(?:,${USE_DEP})*)\])?$`
-);
-function parseAtom(text) {
-  const m = ATOM.exec(text);
-  const g = m?.groups;
-  if (!g?.cat || !g.name) {
-    if (!text.includes("/") && /^[A-Za-z0-9_][A-Za-z0-9+_-]*$/.test(text)) {
-      return `'${text}' has no category; write it as category/package, e.g. app-shells/${text}`;
-    }
-    return `'${text}' is not a Gentoo package atom; write category/package with an optional version, slot, repository and USE dependencies, e.g. >=app-shells/bash-5.2:0::gentoo[readline]`;
-  }
-  const operator = g.op ?? "";
-  if (operator && !g.ver) return `'${text}' has the operator '${operator}' but no version; e.g. ${operator}${g.cat}/${g.name}-1.0`;
-  if (!operator && g.ver) return `'${text}' has a version but no operator; write =${text}`;
-  if (g.star && operator !== "=") return `'${text}': a version ending in '*' needs the '=' operator`;
-  return {
-    text,
-    operator,
-    category: g.cat,
-    name: g.name,
-    version: g.ver,
-    slot: g.slot,
-    repo: g.repo,
-    use: g.use ? g.use.split(",") : []
-  };
-}
-function isUseToken(token) {
-  return token === "-*" || /^-?[A-Za-z0-9][A-Za-z0-9+_@-]*$/.test(token);
-}
-
 // src/argv.ts
 function splitCommand(text) {
   const args = [];
@@ -27237,6 +27071,193 @@ function splitCommand(text) {
   }
   if (word !== void 0) args.push(word);
   return args;
+}
+function joinCommand2(args) {
+  return args.map((a2) => /^[\w@%+=:,./-]+$/.test(a2) ? a2 : `'${a2.replaceAll("'", `'\\''`)}'`).join(" ");
+}
+
+// src/exec.ts
+var TAIL_LINES = 60;
+var KILL_GRACE_MS = 5e3;
+function invocation(command, privilege) {
+  const env = { ...command.env };
+  if (!command.privileged || privilege === "root") {
+    return { file: command.file, args: [...command.args], env };
+  }
+  const assignments = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return {
+    file: "sudo",
+    args: ["-n", "--", "env", ...assignments, command.file, ...command.args],
+    env: {}
+  };
+}
+function describe(command) {
+  const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${joinCommand2([v])}`);
+  return [...env, joinCommand2([command.file, ...command.args])].join(" ");
+}
+function createRunner(privilege, write = (t) => process.stdout.write(t)) {
+  return {
+    privilege,
+    async run(command, options = {}) {
+      const { file, args, env } = invocation(command, privilege);
+      const child = execa(file, args, {
+        env,
+        ...command.cwd === void 0 ? {} : { cwd: command.cwd },
+        reject: false,
+        stdin: "ignore",
+        all: true,
+        buffer: !options.stream,
+        forceKillAfterDelay: KILL_GRACE_MS
+      });
+      const deadline = { passed: false };
+      const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => {
+        deadline.passed = true;
+        void (options.onTimeout?.() ?? Promise.resolve()).finally(() => child.kill("SIGTERM"));
+      }, options.timeoutMs);
+      const tail = [];
+      if (options.stream) {
+        const token = randomUUID2();
+        write(`::stop-commands::${token}
+`);
+        try {
+          for await (const line of child.iterable({ from: "all" })) {
+            write(`${line}
+`);
+            tail.push(line);
+            if (tail.length > TAIL_LINES) tail.shift();
+          }
+        } finally {
+          write(`::${token}::
+`);
+        }
+      }
+      const result = await child;
+      if (timer) clearTimeout(timer);
+      const text = (value) => options.stream ? "" : value ?? "";
+      if (!options.stream) tail.push(...lastLines(text(result.all), TAIL_LINES));
+      const exitCode = result.exitCode ?? -1;
+      const timedOut = deadline.passed;
+      const outcome = {
+        exitCode,
+        stdout: text(result.stdout),
+        stderr: text(result.stderr),
+        tail,
+        timedOut
+      };
+      if (result.failed && result.exitCode === void 0 && !timedOut) {
+        throw new CommandError(
+          describe(command),
+          void 0,
+          tail,
+          `could not be run: ${result.shortMessage}`
+        );
+      }
+      if (exitCode !== 0 && !options.allowFailure && !timedOut) {
+        throw new CommandError(describe(command), exitCode, tail);
+      }
+      return outcome;
+    }
+  };
+}
+function lastLines(text, count2) {
+  const lines = text.split("\n");
+  while (lines.length && lines[lines.length - 1] === "") lines.pop();
+  return lines.slice(-count2);
+}
+
+// src/emerge.ts
+import path6 from "node:path";
+function portageEnv(rootfs, configRoot) {
+  return { ROOT: rootfs, PORTAGE_CONFIGROOT: configRoot };
+}
+var COMMON = ["--ask=n", "--color=n", "--nospinner"];
+function pretendArgs(atoms) {
+  return [...COMMON, "--pretend", "--verbose", ...atoms];
+}
+function mergeArgs(atoms) {
+  return [...COMMON, "--verbose", ...atoms];
+}
+var PLAN_LINE = /^\[(ebuild|binary|nomerge|blocks|uninstall)\s*([^\]]*)\]\s+([^\s:]+)(?::([^\s:]+))?(?:::(\S+))?(?:\s+to\s+(\/\S*))?(?:\s+(.*))?$/;
+function parsePlan(output) {
+  const entries = [];
+  for (const line of output.split("\n")) {
+    const m = PLAN_LINE.exec(line.trim());
+    if (!m?.[1] || !m[3]) continue;
+    entries.push({
+      kind: m[1],
+      flags: (m[2] ?? "").trim(),
+      cpv: m[3],
+      slot: m[4],
+      repo: m[5],
+      root: m[6] ?? "/",
+      details: (m[7] ?? "").trim()
+    });
+  }
+  return entries;
+}
+function hostMerges(plan2, rootfs) {
+  const target = path6.resolve(rootfs);
+  return plan2.filter(
+    (e) => e.kind !== "blocks" && e.kind !== "uninstall" && path6.resolve(e.root) !== target
+  );
+}
+function parseFailure(lines) {
+  let cpv;
+  let phase;
+  let log;
+  for (const line of lines) {
+    const error2 = /ERROR: (\S+?)(?:::\S+)? failed \((\S+) phase\)/.exec(line);
+    if (error2) {
+      cpv = error2[1];
+      phase = error2[2];
+    }
+    const located = /The complete build log is located at '([^']+)'/.exec(line);
+    if (located) log = located[1];
+  }
+  return { cpv, phase, log };
+}
+
+// src/inputs.ts
+import { realpathSync, statSync as statSync2 } from "node:fs";
+import path7 from "node:path";
+
+// src/atoms.ts
+var CATEGORY = String.raw`[A-Za-z0-9_][A-Za-z0-9+_.-]*`;
+var NAME = String.raw`[A-Za-z0-9_][A-Za-z0-9+_-]*?`;
+var VERSION = String.raw`\d+(?:\.\d+)*[a-z]?(?:_(?:alpha|beta|pre|rc|p)\d*)*(?:-r\d+)?`;
+var SLOT = String.raw`(?:\*|=|[A-Za-z0-9_][A-Za-z0-9+_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9+_.-]*)?=?)`;
+var REPO = String.raw`[A-Za-z0-9_][A-Za-z0-9_-]*`;
+var USE_DEP = String.raw`[!-]?[A-Za-z0-9][A-Za-z0-9+_@-]*(?:\([+-]\))?[=?]?`;
+var ATOM = new RegExp(
+  String.raw`^(?<op><=|>=|=|~|<|>)?(?<cat>${CATEGORY})/(?<name>${NAME})` + String.raw`(?:-(?<ver>${VERSION})(?<star>\*)?)?` + String.raw`(?::(?<slot>${SLOT}))?(?:::(?<repo>${REPO}))?` + String.raw`(?:\[(?<use>${USE_DEP}(?:,${USE_DEP})*)\])?$`
+);
+function parseAtom(text) {
+  const m = ATOM.exec(text);
+  const g = m?.groups;
+  if (!g?.cat || !g.name) {
+    if (!text.includes("/") && /^[A-Za-z0-9_][A-Za-z0-9+_-]*$/.test(text)) {
+      return `'${text}' has no category; write it as category/package, e.g. app-shells/${text}`;
+    }
+    return `'${text}' is not a Gentoo package atom; write category/package with an optional version, slot, repository and USE dependencies, e.g. >=app-shells/bash-5.2:0::gentoo[readline]`;
+  }
+  const operator = g.op ?? "";
+  if (operator && !g.ver)
+    return `'${text}' has the operator '${operator}' but no version; e.g. ${operator}${g.cat}/${g.name}-1.0`;
+  if (!operator && g.ver) return `'${text}' has a version but no operator; write =${text}`;
+  if (g.star && operator !== "=") return `'${text}': a version ending in '*' needs the '=' operator`;
+  return {
+    text,
+    operator,
+    category: g.cat,
+    name: g.name,
+    version: g.ver,
+    slot: g.slot,
+    repo: g.repo,
+    use: g.use ? g.use.split(",") : []
+  };
+}
+function isUseToken(token) {
+  return token === "-*" || /^-?[A-Za-z0-9][A-Za-z0-9+_@-]*$/.test(token);
 }
 
 // src/lxc.ts
@@ -27306,7 +27327,8 @@ var OWNED = /* @__PURE__ */ new Set(["lxc.rootfs.path", "lxc.uts.name"]);
 function checkLxcKey(key) {
   const renamed = LEGACY_KEYS[key] ?? (key.startsWith("lxc.network.") ? `lxc.net.0.${key.slice(12)}` : void 0);
   if (renamed) return `'${key}' is an LXC 1.x/2.0 key, removed in LXC 3.0; write ${renamed} instead`;
-  if (OWNED.has(key)) return `'${key}' is set by the action and cannot be overridden; remove the line`;
+  if (OWNED.has(key))
+    return `'${key}' is set by the action and cannot be overridden; remove the line`;
   const known = KEYS.some((k) => k.endsWith(".") ? key.startsWith(k) : key === k);
   if (!/^lxc\.[a-z0-9_]+(?:\.[a-z0-9_]+)*$/.test(key) || !known) {
     return `'${key}' is not an LXC container key; see lxc.container.conf(5), e.g. lxc.environment = TERM=dumb`;
@@ -27331,11 +27353,25 @@ function lxcConfigText(spec) {
     "lxc.tty.max = 1",
     "lxc.pty.max = 1"
   ];
-  if (spec.extra.length) lines.push("# from the lxc-config input", ...spec.extra.map((l) => `${l.key} = ${l.value}`));
+  if (spec.extra.length)
+    lines.push("# from the lxc-config input", ...spec.extra.map((l) => `${l.key} = ${l.value}`));
   return lines.join("\n") + "\n";
 }
 function lxcExecuteArgs(ref, configFile, logFile, argv) {
-  return ["-P", ref.lxcpath, "-n", ref.name, "-f", configFile, "-o", logFile, "-l", "INFO", "--", ...argv];
+  return [
+    "-P",
+    ref.lxcpath,
+    "-n",
+    ref.name,
+    "-f",
+    configFile,
+    "-o",
+    logFile,
+    "-l",
+    "INFO",
+    "--",
+    ...argv
+  ];
 }
 function lxcStopArgs(ref) {
   return ["-P", ref.lxcpath, "-n", ref.name, "--kill", "--nolock"];
@@ -27430,22 +27466,41 @@ function parseInputs(get, context) {
   });
   const use = words(get(Input.use));
   for (const token of use) {
-    if (!isUseToken(token)) problem(Input.use, `'${token}' is not a USE flag; write flags like 'readline', '-nls' or '-*'`);
+    if (!isUseToken(token))
+      problem(
+        Input.use,
+        `'${token}' is not a USE flag; write flags like 'readline', '-nls' or '-*'`
+      );
   }
   const name = get(Input.name) || defaultName(packages);
   if (!NAME_RE.test(name)) {
-    problem(Input.name, `'${name}' is not a container name; use letters, digits, '.', '_' and '-' (at most 63, starting with a letter or digit), e.g. bash-minimal`);
+    problem(
+      Input.name,
+      `'${name}' is not a container name; use letters, digits, '.', '_' and '-' (at most 63, starting with a letter or digit), e.g. bash-minimal`
+    );
   }
   const smokeTest2 = parseSmokeTest(get(Input.smokeTest), problem);
   const smokeTimeoutSeconds = parseDuration(get(Input.smokeTimeout) || "60");
-  if (smokeTimeoutSeconds === void 0) problem(Input.smokeTimeout, `'${get(Input.smokeTimeout)}' is not a duration; write seconds (e.g. 60, 90s) or minutes (e.g. 5m)`);
+  if (smokeTimeoutSeconds === void 0)
+    problem(
+      Input.smokeTimeout,
+      `'${get(Input.smokeTimeout)}' is not a duration; write seconds (e.g. 60, 90s) or minutes (e.g. 5m)`
+    );
   const budgetText = get(Input.sizeBudget);
   const sizeBudget = budgetText ? parseSize(budgetText) : void 0;
   if (budgetText && sizeBudget === void 0) {
-    problem(Input.sizeBudget, `'${budgetText}' is not a size; write bytes (123456), binary units (20MiB, or 20M as du -h prints it) or decimal units (20MB)`);
+    problem(
+      Input.sizeBudget,
+      `'${budgetText}' is not a size; write bytes (123456), binary units (20MiB, or 20M as du -h prints it) or decimal units (20MB)`
+    );
   }
   const lxcConfig = parseLxcConfig(get(Input.lxcConfig), problem);
-  const hostDeps = oneOf(Input.hostDeps, get(Input.hostDeps) || "warn", ["warn", "deny", "allow"], problem);
+  const hostDeps = oneOf(
+    Input.hostDeps,
+    get(Input.hostDeps) || "warn",
+    ["warn", "deny", "allow"],
+    problem
+  );
   const keepSandbox = parseBoolean(Input.keepSandbox, get(Input.keepSandbox) || "false", problem);
   if (problems.length || !profile || !hostDeps || keepSandbox === void 0 || smokeTimeoutSeconds === void 0) {
     throw new InputError(problems);
@@ -27470,7 +27525,11 @@ function words(text) {
 }
 function parsePackages(text, problem) {
   const tokens = words(text);
-  if (!tokens.length) problem(Input.packages, "is required; list package atoms separated by spaces or newlines, e.g. app-shells/bash");
+  if (!tokens.length)
+    problem(
+      Input.packages,
+      "is required; list package atoms separated by spaces or newlines, e.g. app-shells/bash"
+    );
   const atoms = [];
   for (const token of tokens) {
     const atom = parseAtom(token);
@@ -27483,7 +27542,10 @@ function parseProfile(text, problem) {
   const m = PROFILE_RE.exec(text);
   const segments = text.split(/[:/]/);
   if (!m?.groups?.path || segments.includes("..") || segments.includes(".")) {
-    return problem(Input.profile, `'${text}' is not a profile path; write a path inside the repository's profiles/ directory without '..' or a leading '/', e.g. ${DEFAULT_PROFILE} (or repo:path for another repository)`);
+    return problem(
+      Input.profile,
+      `'${text}' is not a profile path; write a path inside the repository's profiles/ directory without '..' or a leading '/', e.g. ${DEFAULT_PROFILE} (or repo:path for another repository)`
+    );
   }
   return { repo: m.groups.repo, path: m.groups.path };
 }
@@ -27491,18 +27553,32 @@ function defaultName(packages) {
   return packages[0]?.name.replace(/[^A-Za-z0-9_.-]/g, "-") ?? "lxcmin";
 }
 function workspaceDir(input, text, context, problem) {
-  if (CONTROL_RE.test(text)) return problem(input, "contains control characters; write a plain path relative to the workspace");
+  if (CONTROL_RE.test(text))
+    return problem(
+      input,
+      "contains control characters; write a plain path relative to the workspace"
+    );
   const resolved = path7.resolve(context.workspace, text);
   let real;
   try {
     real = realpathSync(resolved);
-    if (!statSync2(real).isDirectory()) return problem(input, `'${text}' is not a directory; give a directory relative to the workspace`);
+    if (!statSync2(real).isDirectory())
+      return problem(
+        input,
+        `'${text}' is not a directory; give a directory relative to the workspace`
+      );
   } catch {
-    return problem(input, `'${text}' does not exist (looked for ${resolved}); give a directory relative to the workspace`);
+    return problem(
+      input,
+      `'${text}' does not exist (looked for ${resolved}); give a directory relative to the workspace`
+    );
   }
   const workspace = realpathSync(context.workspace);
   if (real !== workspace && !real.startsWith(workspace + path7.sep)) {
-    return problem(input, `'${text}' resolves to ${real}, outside the workspace ${workspace}; give a directory inside the workspace`);
+    return problem(
+      input,
+      `'${text}' resolves to ${real}, outside the workspace ${workspace}; give a directory inside the workspace`
+    );
   }
   return real;
 }
@@ -27510,10 +27586,16 @@ function parseSmokeTest(text, problem) {
   if (!text) return void 0;
   const argv = splitCommand(text);
   if (typeof argv === "string") {
-    return problem(Input.smokeTest, `'${text}' ${argv}; the command runs without a shell, so write e.g. /bin/sh -c 'echo ok | cat'`);
+    return problem(
+      Input.smokeTest,
+      `'${text}' ${argv}; the command runs without a shell, so write e.g. /bin/sh -c 'echo ok | cat'`
+    );
   }
   if (!argv[0]?.startsWith("/")) {
-    return problem(Input.smokeTest, `'${text}' must start with an absolute path inside the image, e.g. /bin/bash -c 'echo ok'`);
+    return problem(
+      Input.smokeTest,
+      `'${text}' must start with an absolute path inside the image, e.g. /bin/bash -c 'echo ok'`
+    );
   }
   return argv;
 }
@@ -27533,7 +27615,10 @@ function parseLxcConfig(text, problem) {
     const value = eq < 0 ? "" : line.slice(eq + 1).trim();
     const keyProblem = eq < 0 ? void 0 : checkLxcKey(key);
     if (eq < 0 || !key.startsWith("lxc.")) {
-      problem(Input.lxcConfig, `'${line}' is not an LXC setting; write one 'lxc.<key> = <value>' per line, e.g. lxc.environment = TERM=dumb`);
+      problem(
+        Input.lxcConfig,
+        `'${line}' is not an LXC setting; write one 'lxc.<key> = <value>' per line, e.g. lxc.environment = TERM=dumb`
+      );
     } else if (keyProblem) {
       problem(Input.lxcConfig, keyProblem);
     } else if (CONTROL_RE.test(value)) {
@@ -27555,7 +27640,16 @@ function parseBoolean(input, text, problem) {
 }
 
 // src/portage-config.ts
-import { copyFileSync, lstatSync, mkdirSync, readdirSync as readdirSync2, readFileSync as readFileSync5, realpathSync as realpathSync3, symlinkSync, writeFileSync as writeFileSync2 } from "node:fs";
+import {
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync as readdirSync2,
+  readFileSync as readFileSync5,
+  realpathSync as realpathSync3,
+  symlinkSync,
+  writeFileSync as writeFileSync2
+} from "node:fs";
 import path10 from "node:path";
 
 // src/profiles.ts
@@ -27586,7 +27680,8 @@ function listProfiles(repoLocation) {
     } catch {
       return;
     }
-    if (rel && entries.some((e) => e.isFile() && (e.name === "make.defaults" || e.name === "parent"))) found.push(rel);
+    if (rel && entries.some((e) => e.isFile() && (e.name === "make.defaults" || e.name === "parent")))
+      found.push(rel);
     for (const e of entries) if (e.isDirectory()) walk(rel ? `${rel}/${e.name}` : e.name, depth + 1);
   };
   walk("", 0);
@@ -27672,15 +27767,26 @@ function writeConfigRoot(spec) {
   const extra = spec.repositories.map((location) => {
     const name = repositoryName(location);
     if (!name) {
-      throw new InputError([{ input: Input.repositories, message: `${location} is not an ebuild repository (no profiles/repo_name or repo-name in metadata/layout.conf)` }]);
+      throw new InputError([
+        {
+          input: Input.repositories,
+          message: `${location} is not an ebuild repository (no profiles/repo_name or repo-name in metadata/layout.conf)`
+        }
+      ]);
     }
     if (repos.has(name)) {
-      throw new InputError([{ input: Input.repositories, message: `${location} is named '${name}', like a repository the host already has (${repos.get(name) ?? ""}); give it another repo-name` }]);
+      throw new InputError([
+        {
+          input: Input.repositories,
+          message: `${location} is named '${name}', like a repository the host already has (${repos.get(name) ?? ""}); give it another repo-name`
+        }
+      ]);
     }
     repos.set(name, location);
     return { name, location };
   });
-  if (extra.length) writeFileSync2(path10.join(etc, "repos.conf", "10-workspace.conf"), reposConfText(extra));
+  if (extra.length)
+    writeFileSync2(path10.join(etc, "repos.conf", "10-workspace.conf"), reposConfText(extra));
   const profileDir = findProfile(spec.profile, host.mainRepo, repos);
   symlinkSync(profileDir, path10.join(etc, "make.profile"));
   if (spec.userConfig) layUserConfig(spec.userConfig, etc, spec.workspace);
@@ -27691,28 +27797,38 @@ function findProfile(profile, mainRepo, repos) {
   const location = repoName === void 0 ? void 0 : repos.get(repoName);
   if (repoName === void 0 || location === void 0) {
     const known = [...repos.keys()].join(", ") || "none";
-    throw new InputError([{ input: Input.profile, message: `repository '${repoName ?? "(main-repo)"}' is not configured on this host (repositories: ${known}); write repo:path with one of them` }]);
+    throw new InputError([
+      {
+        input: Input.profile,
+        message: `repository '${repoName ?? "(main-repo)"}' is not configured on this host (repositories: ${known}); write repo:path with one of them`
+      }
+    ]);
   }
   const dir = resolveProfile(location, profile.path);
   if (dir) return dir;
   const near = closeMatches(profile.path, listProfiles(location));
   const prefix = profile.repo ? `${profile.repo}:` : "";
-  throw new InputError([{
-    input: Input.profile,
-    message: `'${prefix}${profile.path}' is not a profile of repository ${repoName} (${location}/profiles)` + (near.length ? `; close matches: ${near.map((n2) => prefix + n2).join(", ")}` : "")
-  }]);
+  throw new InputError([
+    {
+      input: Input.profile,
+      message: `'${prefix}${profile.path}' is not a profile of repository ${repoName} (${location}/profiles)` + (near.length ? `; close matches: ${near.map((n2) => prefix + n2).join(", ")}` : "")
+    }
+  ]);
 }
 function layUserConfig(source, etc, workspace) {
   const problems = [];
   const copy = (from, to, rel) => {
     const real = realpathSync3(from);
     if (real !== workspace && !real.startsWith(workspace + path10.sep)) {
-      problems.push(`${rel} leads to ${real}, outside the workspace; copy the file into the config directory instead`);
+      problems.push(
+        `${rel} leads to ${real}, outside the workspace; copy the file into the config directory instead`
+      );
       return;
     }
     if (lstatSync(real).isDirectory()) {
       mkdirSync(to, { recursive: true });
-      for (const entry of readdirSync2(real).sort()) copy(path10.join(from, entry), path10.join(to, entry), `${rel}/${entry}`);
+      for (const entry of readdirSync2(real).sort())
+        copy(path10.join(from, entry), path10.join(to, entry), `${rel}/${entry}`);
     } else if (rel.startsWith("make.conf") && ROOT_VARIABLES.test(readFileSync5(real, "utf8"))) {
       const variable = ROOT_VARIABLES.exec(readFileSync5(real, "utf8"))?.[1] ?? "ROOT";
       problems.push(`${rel} sets ${variable}, which only the action may set; remove that line`);
@@ -27723,16 +27839,23 @@ function layUserConfig(source, etc, workspace) {
   for (const entry of readdirSync2(source).sort()) {
     const from = path10.join(source, entry);
     if (entry === "make.profile") {
-      problems.push("make.profile is set by the profile input; remove it from the config directory and set profile instead");
+      problems.push(
+        "make.profile is set by the profile input; remove it from the config directory and set profile instead"
+      );
     } else if (entry === "make.conf" || entry === "repos.conf") {
       for (const file of fragments(from)) {
-        copy(path10.join(from, file), path10.join(etc, entry, `50-config${file ? `-${file.replaceAll("/", "-")}` : ""}.conf`), `${entry}/${file}`);
+        copy(
+          path10.join(from, file),
+          path10.join(etc, entry, `50-config${file ? `-${file.replaceAll("/", "-")}` : ""}.conf`),
+          `${entry}/${file}`
+        );
       }
     } else {
       copy(from, path10.join(etc, entry), entry);
     }
   }
-  if (problems.length) throw new InputError(problems.map((message) => ({ input: Input.config, message })));
+  if (problems.length)
+    throw new InputError(problems.map((message) => ({ input: Input.config, message })));
 }
 function fragments(from, rel = "") {
   const full = path10.join(from, rel);
@@ -27745,19 +27868,31 @@ async function hostReposConf(runner, portageq) {
   return (await runner.run({ file: portageq, args: ["repos_config", "/"], privileged: true })).stdout;
 }
 async function plan(runner, target, atoms) {
-  const command = { file: target.emerge, args: pretendArgs(atoms), env: portageEnv(target.rootfs, target.configRoot), privileged: true };
+  const command = {
+    file: target.emerge,
+    args: pretendArgs(atoms),
+    env: portageEnv(target.rootfs, target.configRoot),
+    privileged: true
+  };
   const result = await runner.run(command, { allowFailure: true });
   info(result.stdout);
   if (result.exitCode !== 0) {
     const reason = [...result.stderr.split("\n"), ...result.stdout.split("\n")].map((l) => l.trim()).filter(Boolean);
     info(result.stderr);
-    throw new BuildError(`emerge could not plan ${atoms.join(" ")}:
-${reason.slice(-25).join("\n")}`);
+    throw new BuildError(
+      `emerge could not plan ${atoms.join(" ")}:
+${reason.slice(-25).join("\n")}`
+    );
   }
   return parsePlan(result.stdout);
 }
 async function merge(runner, target, atoms) {
-  const command = { file: target.emerge, args: mergeArgs(atoms), env: portageEnv(target.rootfs, target.configRoot), privileged: true };
+  const command = {
+    file: target.emerge,
+    args: mergeArgs(atoms),
+    env: portageEnv(target.rootfs, target.configRoot),
+    privileged: true
+  };
   info(describe(command));
   const result = await runner.run(command, { stream: true, allowFailure: true });
   if (result.exitCode === 0) return;
@@ -27807,7 +27942,9 @@ function findTools(searchPath) {
     else missing.push(`${need.command} (${need.from})`);
   }
   if (missing.length) {
-    throw new BuildError(`lxcmin runs on a Gentoo runner with Portage and LXC; not found on PATH: ${missing.join(", ")}`);
+    throw new BuildError(
+      `lxcmin runs on a Gentoo runner with Portage and LXC; not found on PATH: ${missing.join(", ")}`
+    );
   }
   return found;
 }
@@ -27818,7 +27955,9 @@ async function preflight(searchPath, uid) {
   const versionText = (await runner.run({ file: tools.lxcExecute, args: ["--version"] })).stdout.trim();
   const version = parseLxcVersion(versionText);
   if (!version || !lxcVersionSupported(version)) {
-    throw new BuildError(`lxcmin needs LXC ${MIN_LXC.join(".")} or newer (its lxc-execute brings its own init and reads the lxc.net.0.type, lxc.rootfs.path, lxc.uts.name keys); ${tools.lxcExecute} is version '${versionText}'`);
+    throw new BuildError(
+      `lxcmin needs LXC ${MIN_LXC.join(".")} or newer (its lxc-execute brings its own init and reads the lxc.net.0.type, lxc.rootfs.path, lxc.uts.name keys); ${tools.lxcExecute} is version '${versionText}'`
+    );
   }
   return { privilege, tools, lxcVersion: version.join(".") };
 }
@@ -27826,7 +27965,9 @@ async function findPrivilege(uid) {
   if (uid === 0) return "root";
   const probe = await createRunner("root").run({ file: "sudo", args: ["-n", "true"] }, { allowFailure: true }).catch(() => void 0);
   if (probe?.exitCode === 0) return "sudo";
-  throw new BuildError("lxcmin must run as root, or as a user with passwordless sudo (emerge into a root and lxc-execute need root); `sudo -n true` failed");
+  throw new BuildError(
+    "lxcmin must run as root, or as a user with passwordless sudo (emerge into a root and lxc-execute need root); `sudo -n true` failed"
+  );
 }
 
 // src/rootfs.ts
@@ -27945,7 +28086,15 @@ function createSandbox(spec) {
     tmpdir: at("tmp"),
     containerName: path13.basename(dir)
   };
-  for (const d of [sandbox.rootfs, sandbox.configRoot, sandbox.lxcpath, sandbox.logs, sandbox.distdir, sandbox.pkgdir, sandbox.tmpdir]) {
+  for (const d of [
+    sandbox.rootfs,
+    sandbox.configRoot,
+    sandbox.lxcpath,
+    sandbox.logs,
+    sandbox.distdir,
+    sandbox.pkgdir,
+    sandbox.tmpdir
+  ]) {
     mkdirSync2(d, { mode: 493 });
   }
   assertNotHostRoot(sandbox.rootfs);
@@ -27953,7 +28102,9 @@ function createSandbox(spec) {
 }
 function assertNotHostRoot(rootfs) {
   if (!path13.isAbsolute(rootfs) || realpathSync4(rootfs) === "/" || path13.resolve(rootfs) === "/") {
-    throw new BuildError(`refusing to build into ${rootfs}: it resolves to the host's root directory`);
+    throw new BuildError(
+      `refusing to build into ${rootfs}: it resolves to the host's root directory`
+    );
   }
 }
 
@@ -27963,32 +28114,50 @@ var DEFAULT_SMOKE_TEST = ["/bin/sh", "-c", "true"];
 async function smokeTest(runner, spec) {
   const command = spec.command ?? DEFAULT_SMOKE_TEST;
   const program = command[0] ?? "";
-  const fail = (reason, output = []) => ({ passed: false, command, reason, output });
+  const fail = (reason, output = []) => ({
+    passed: false,
+    command,
+    reason,
+    output
+  });
   if (!resolveInRoot(spec.rootfs, program)) {
     return fail(
-      spec.command ? `${program} is not in the image; install the package that provides it, or set smoke-test to a command the image has` : `the image has no ${program}, so the default smoke test (${command.join(" ")}) cannot run; set smoke-test to a command the image has, e.g. /bin/bash -c true`
+      spec.command ? `${program} is not in the image; install the package that provides it, or set smoke-test to a command the image has` : `the image has no ${program}, so the default smoke test (${joinCommand2(command)}) cannot run; set smoke-test to a command the image has, e.g. /bin/bash -c true`
     );
   }
-  info(`lxc-execute ${command.join(" ")} (timeout ${spec.timeoutSeconds} s)`);
+  info(`lxc-execute ${joinCommand2(command)} (timeout ${spec.timeoutSeconds} s)`);
   const result = await runner.run(
-    { file: spec.lxcExecute, args: lxcExecuteArgs(spec.container, spec.configFile, spec.logFile, command), privileged: true },
+    {
+      file: spec.lxcExecute,
+      args: lxcExecuteArgs(spec.container, spec.configFile, spec.logFile, command),
+      privileged: true
+    },
     {
       stream: true,
       allowFailure: true,
       timeoutMs: spec.timeoutSeconds * 1e3,
       onTimeout: async () => {
-        await runner.run({ file: spec.lxcStop, args: lxcStopArgs(spec.container), privileged: true }, { allowFailure: true });
+        await runner.run(
+          { file: spec.lxcStop, args: lxcStopArgs(spec.container), privileged: true },
+          { allowFailure: true }
+        );
       }
     }
   );
   if (result.timedOut) {
-    return fail(`${command.join(" ")} did not finish within ${spec.timeoutSeconds} s (smoke-timeout); the container was killed`, result.tail);
+    return fail(
+      `${joinCommand2(command)} did not finish within ${spec.timeoutSeconds} s (smoke-timeout); the container was killed`,
+      result.tail
+    );
   }
   if (result.exitCode !== 0) {
     const log = lxcLogTail(spec.logFile);
     if (log.length) info(`lxc-execute log (${spec.logFile}):
 ${log.join("\n")}`);
-    return fail(`${command.join(" ")} exited with ${result.exitCode} in the container`, result.tail);
+    return fail(
+      `${joinCommand2(command)} exited with ${result.exitCode} in the container`,
+      result.tail
+    );
   }
   return { passed: true, command, reason: "", output: result.tail };
 }
@@ -28042,7 +28211,7 @@ function summaryMarkdown(report) {
     "",
     `### Smoke test ${ok(smoke.passed)}`,
     "",
-    `<code>${escapeHtml(smoke.command.join(" "))}</code>${smoke.passed ? " passed" : `: ${escapeHtml(smoke.reason)}`}`,
+    `<code>${escapeHtml(joinCommand2(smoke.command))}</code>${smoke.passed ? " passed" : `: ${escapeHtml(smoke.reason)}`}`,
     ...smoke.output.length ? ["", `<pre>${escapeHtml(smoke.output.slice(-MAX_OUTPUT_LINES).join("\n"))}</pre>`] : [],
     "",
     ...planSection(report.plan, report.hostMerges)
@@ -28058,7 +28227,9 @@ function packageTable(packages) {
   ];
 }
 function planSection(plan2, host) {
-  const rows = plan2.map((e) => `| ${e.kind} ${e.flags} | ${e.cpv}${e.repo ? `::${e.repo}` : ""} | ${e.root} |`);
+  const rows = plan2.map(
+    (e) => `| ${e.kind} ${e.flags} | ${e.cpv}${e.repo ? `::${e.repo}` : ""} | ${e.root} |`
+  );
   const lines = [
     `<details><summary>Plan: ${plan2.length} package${plan2.length === 1 ? "" : "s"} (emerge --pretend)</summary>`,
     "",
@@ -28069,7 +28240,10 @@ function planSection(plan2, host) {
     "</details>"
   ];
   if (host.length) {
-    lines.unshift(`\u26A0\uFE0F Merged into the build host itself (build dependencies): ${host.map((e) => `\`${e.cpv}\``).join(", ")}`, "");
+    lines.unshift(
+      `\u26A0\uFE0F Merged into the build host itself (build dependencies): ${host.map((e) => `\`${e.cpv}\``).join(", ")}`,
+      ""
+    );
   }
   return lines;
 }
@@ -28095,9 +28269,12 @@ async function run(env = runEnv()) {
     const report = await build(inputs, env);
     setOutputs(report.outputs);
     await writeSummary(summaryMarkdown(report.report));
-    if (!report.report.smoke.passed) throw new BuildError(`Smoke test failed: ${report.report.smoke.reason}`);
+    if (!report.report.smoke.passed)
+      throw new BuildError(`Smoke test failed: ${report.report.smoke.reason}`);
     if (!withinBudget(report.report)) {
-      throw new BuildError(`The rootfs is ${formatSize(report.report.sizeBytes)} (${report.report.sizeBytes} bytes), ${budgetLine(report.report)}. Largest packages: ${largest(report.report.packages)}`);
+      throw new BuildError(
+        `The rootfs is ${formatSize(report.report.sizeBytes)} (${report.report.sizeBytes} bytes), ${budgetLine(report.report)}. Largest packages: ${largest(report.report.packages)}`
+      );
     }
   } catch (error2) {
     reportError(error2);
@@ -28106,13 +28283,19 @@ async function run(env = runEnv()) {
 async function build(inputs, env) {
   const host = await step("Preflight", async () => {
     const found = await preflight(env.path, env.uid);
-    info(`privileges: ${found.privilege}; LXC ${found.lxcVersion}; emerge at ${found.tools.emerge}`);
+    info(
+      `privileges: ${found.privilege}; LXC ${found.lxcVersion}; emerge at ${found.tools.emerge}`
+    );
     return found;
   });
   const runner = createRunner(host.privilege);
   const sandbox = await step("Sandbox", () => makeSandbox(inputs, env, host, runner));
   await step("LXC config", () => {
-    const text = lxcConfigText({ name: inputs.name, rootfs: sandbox.rootfs, extra: inputs.lxcConfig });
+    const text = lxcConfigText({
+      name: inputs.name,
+      rootfs: sandbox.rootfs,
+      extra: inputs.lxcConfig
+    });
     writeFileSync3(sandbox.lxcConfig, text);
     info(`${sandbox.lxcConfig}:
 ${text}`);
@@ -28133,7 +28316,11 @@ ${text}`);
     info(`repositories: ${[...written.repos].map(([n2, l]) => `${n2} (${l})`).join(", ")}`);
     return written;
   });
-  const target = { emerge: host.tools.emerge, rootfs: sandbox.rootfs, configRoot: config.configRoot };
+  const target = {
+    emerge: host.tools.emerge,
+    rootfs: sandbox.rootfs,
+    configRoot: config.configRoot
+  };
   const atoms = inputs.packages.map((a2) => a2.text);
   const planned = await step("Plan", async () => {
     const entries = await plan(runner, target, [BASELAYOUT, ...atoms]);
@@ -28141,9 +28328,15 @@ ${text}`);
     if (onHost.length) {
       const list = onHost.map((e) => e.cpv).join(", ");
       if (inputs.hostDeps === "deny") {
-        throw new BuildError(`Portage would merge these build dependencies into the build host itself: ${list}. host-deps is deny; install them on the runner first, or set host-deps: warn`);
+        throw new BuildError(
+          `Portage would merge these build dependencies into the build host itself: ${list}. host-deps is deny; install them on the runner first, or set host-deps: warn`
+        );
       }
-      if (inputs.hostDeps === "warn") warning(`Portage will merge these build dependencies into the build host itself (EAPI 7+ BDEPEND goes to /): ${list}`, { title: "host dependencies" });
+      if (inputs.hostDeps === "warn")
+        warning(
+          `Portage will merge these build dependencies into the build host itself (EAPI 7+ BDEPEND goes to /): ${list}`,
+          { title: "host dependencies" }
+        );
     }
     return { entries, onHost };
   });
@@ -28151,7 +28344,11 @@ ${text}`);
   await step(`Emerge ${atoms.join(" ")}`, () => merge(runner, target, atoms));
   await step(
     "Finish",
-    () => runner.run({ file: host.tools.mkdir, args: ["-p", "--", ...MOUNT_POINTS.map((d) => path14.join(sandbox.rootfs, d))], privileged: true })
+    () => runner.run({
+      file: host.tools.mkdir,
+      args: ["-p", "--", ...MOUNT_POINTS.map((d) => path14.join(sandbox.rootfs, d))],
+      privileged: true
+    })
   );
   const smoke = await step(
     "Smoke test",
@@ -28168,7 +28365,11 @@ ${text}`);
   );
   if (!smoke.passed) error(smoke.reason, { title: "smoke test failed" });
   const measured = await step("Measure", async () => {
-    const du = await runner.run({ file: host.tools.du, args: ["-s", "--apparent-size", "--block-size=1", "--", sandbox.rootfs], privileged: true });
+    const du = await runner.run({
+      file: host.tools.du,
+      args: ["-s", "--apparent-size", "--block-size=1", "--", sandbox.rootfs],
+      privileged: true
+    });
     const sizeBytes = Number(du.stdout.trim().split(/\s+/)[0]);
     const packages = installedPackages(sandbox.rootfs);
     info(`${formatSize(sizeBytes)} (${sizeBytes} bytes), ${packages.length} packages`);
@@ -28196,7 +28397,12 @@ ${text}`);
   return { report, outputs };
 }
 async function makeSandbox(inputs, env, host, runner) {
-  const sandbox = createSandbox({ runnerTemp: env.runnerTemp, name: inputs.name, runId: env.runId, runAttempt: env.runAttempt });
+  const sandbox = createSandbox({
+    runnerTemp: env.runnerTemp,
+    name: inputs.name,
+    runId: env.runId,
+    runAttempt: env.runAttempt
+  });
   saveRunState({
     sandbox: sandbox.dir,
     lxcpath: sandbox.lxcpath,
@@ -28209,7 +28415,11 @@ async function makeSandbox(inputs, env, host, runner) {
     umount: host.tools.umount
   });
   if (host.privilege === "sudo") {
-    await runner.run({ file: host.tools.chown, args: ["0:0", "--", sandbox.rootfs], privileged: true });
+    await runner.run({
+      file: host.tools.chown,
+      args: ["0:0", "--", sandbox.rootfs],
+      privileged: true
+    });
   }
   info(`sandbox ${sandbox.dir}; container ${sandbox.containerName}`);
   return sandbox;
@@ -28221,7 +28431,9 @@ async function writeSummary(markdown) {
   try {
     await summary.addRaw(markdown).write();
   } catch (error2) {
-    warning(`Could not write the job summary: ${error2 instanceof Error ? error2.message : String(error2)}`);
+    warning(
+      `Could not write the job summary: ${error2 instanceof Error ? error2.message : String(error2)}`
+    );
   }
 }
 

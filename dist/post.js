@@ -26907,6 +26907,11 @@ var {
   getCancelSignal: getCancelSignal2
 } = getIpcExport();
 
+// src/argv.ts
+function joinCommand2(args) {
+  return args.map((a2) => /^[\w@%+=:,./-]+$/.test(a2) ? a2 : `'${a2.replaceAll("'", `'\\''`)}'`).join(" ");
+}
+
 // src/errors.ts
 var CommandError = class extends Error {
   command;
@@ -26933,12 +26938,15 @@ function invocation(command, privilege) {
     return { file: command.file, args: [...command.args], env };
   }
   const assignments = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  return { file: "sudo", args: ["-n", "--", "env", ...assignments, command.file, ...command.args], env: {} };
+  return {
+    file: "sudo",
+    args: ["-n", "--", "env", ...assignments, command.file, ...command.args],
+    env: {}
+  };
 }
 function describe(command) {
-  const quote = (s) => /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-  const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`);
-  return [...env, command.file, ...command.args].map((s, i2) => i2 < env.length ? s : quote(s)).join(" ");
+  const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${joinCommand2([v])}`);
+  return [...env, joinCommand2([command.file, ...command.args])].join(" ");
 }
 function createRunner(privilege, write = (t) => process.stdout.write(t)) {
   return {
@@ -26982,9 +26990,20 @@ function createRunner(privilege, write = (t) => process.stdout.write(t)) {
       if (!options.stream) tail.push(...lastLines(text(result.all), TAIL_LINES));
       const exitCode = result.exitCode ?? -1;
       const timedOut = deadline.passed;
-      const outcome = { exitCode, stdout: text(result.stdout), stderr: text(result.stderr), tail, timedOut };
+      const outcome = {
+        exitCode,
+        stdout: text(result.stdout),
+        stderr: text(result.stderr),
+        tail,
+        timedOut
+      };
       if (result.failed && result.exitCode === void 0 && !timedOut) {
-        throw new CommandError(describe(command), void 0, tail, `could not be run: ${result.shortMessage}`);
+        throw new CommandError(
+          describe(command),
+          void 0,
+          tail,
+          `could not be run: ${result.shortMessage}`
+        );
       }
       if (exitCode !== 0 && !options.allowFailure && !timedOut) {
         throw new CommandError(describe(command), exitCode, tail);
@@ -27035,7 +27054,11 @@ async function run() {
     return;
   }
   await attempt("remove the sandbox", async () => {
-    await runner.run({ file: state.rm, args: ["-rf", "--one-file-system", "--", state.sandbox], privileged: true });
+    await runner.run({
+      file: state.rm,
+      args: ["-rf", "--one-file-system", "--", state.sandbox],
+      privileged: true
+    });
     info(`removed ${state.sandbox}`);
   });
 }
@@ -27043,12 +27066,17 @@ async function attempt(what, fn) {
   try {
     await fn();
   } catch (error2) {
-    warning(`lxcmin post step could not ${what}: ${error2 instanceof Error ? error2.message : String(error2)}`);
+    warning(
+      `lxcmin post step could not ${what}: ${error2 instanceof Error ? error2.message : String(error2)}`
+    );
   }
 }
 async function stopContainer(runner, state) {
   const ref = { lxcpath: state.lxcpath, name: state.containerName };
-  const info2 = await runner.run({ file: state.lxcInfo, args: lxcInfoArgs(ref), privileged: true }, { allowFailure: true });
+  const info2 = await runner.run(
+    { file: state.lxcInfo, args: lxcInfoArgs(ref), privileged: true },
+    { allowFailure: true }
+  );
   if (info2.exitCode !== 0 || !/RUNNING|STARTING|STOPPING|FREEZING|FROZEN/.test(info2.stdout)) {
     info(`container ${state.containerName} is not running`);
     return;

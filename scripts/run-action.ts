@@ -71,7 +71,13 @@ export function parseCommandFile(text: string): Record<string, string> {
 export function parseAnnotations(output: string): Annotation[] {
   const found: Annotation[] = []
   let stopToken: string | undefined
-  const decode = (s: string): string => s.replaceAll('%0D', '\r').replaceAll('%0A', '\n').replaceAll('%3A', ':').replaceAll('%2C', ',').replaceAll('%25', '%')
+  const decode = (s: string): string =>
+    s
+      .replaceAll('%0D', '\r')
+      .replaceAll('%0A', '\n')
+      .replaceAll('%3A', ':')
+      .replaceAll('%2C', ',')
+      .replaceAll('%25', '%')
   for (const line of output.split('\n')) {
     if (stopToken !== undefined) {
       if (line === `::${stopToken}::`) stopToken = undefined
@@ -84,14 +90,22 @@ export function parseAnnotations(output: string): Annotation[] {
       continue
     }
     const title = /(?:^|,)title=([^,]*)/.exec(m[2] ?? '')?.[1]
-    found.push({ level: m[1] as Annotation['level'], message: decode(m[3] ?? ''), title: title === undefined ? undefined : decode(title) })
+    found.push({
+      level: m[1] as Annotation['level'],
+      message: decode(m[3] ?? ''),
+      title: title === undefined ? undefined : decode(title),
+    })
   }
   return found
 }
 
 /** The runner's INPUT_* variables: given inputs, else action.yml's defaults. */
-export function inputEnv(inputs: Readonly<Record<string, string>>, actionYml: string): Record<string, string> {
-  const declared = (parse(actionYml) as { inputs?: Record<string, { default?: string }> }).inputs ?? {}
+export function inputEnv(
+  inputs: Readonly<Record<string, string>>,
+  actionYml: string,
+): Record<string, string> {
+  const declared =
+    (parse(actionYml) as { inputs?: Record<string, { default?: string }> }).inputs ?? {}
   for (const name of Object.keys(inputs)) {
     if (!(name in declared)) throw new Error(`action.yml declares no input '${name}'`)
   }
@@ -105,7 +119,11 @@ export function inputEnv(inputs: Readonly<Record<string, string>>, actionYml: st
 
 function runStep(script: string, env: NodeJS.ProcessEnv, echo: boolean): Promise<StepResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { env, cwd: env.GITHUB_WORKSPACE, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [script], {
+      env,
+      cwd: env.GITHUB_WORKSPACE,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let output = ''
     const take = (chunk: Buffer): void => {
       output += chunk.toString()
@@ -114,7 +132,9 @@ function runStep(script: string, env: NodeJS.ProcessEnv, echo: boolean): Promise
     child.stdout.on('data', take)
     child.stderr.on('data', take)
     child.on('error', reject)
-    child.on('close', (code) => resolve({ exitCode: code ?? 1, output, annotations: parseAnnotations(output) }))
+    child.on('close', (code) =>
+      resolve({ exitCode: code ?? 1, output, annotations: parseAnnotations(output) }),
+    )
   })
 }
 
@@ -150,10 +170,16 @@ export async function runAction(run: ActionRun = {}): Promise<ActionResult> {
   const echo = run.echo ?? false
   const main = await runStep(path.join(ACTION_DIR, runs.main), env, echo)
   const state = parseCommandFile(readFileSync(base.GITHUB_STATE ?? '', 'utf8'))
-  const postEnv: NodeJS.ProcessEnv = { ...env, GITHUB_STATE: file('save_state'), GITHUB_OUTPUT: file('set_output') }
+  const postEnv: NodeJS.ProcessEnv = {
+    ...env,
+    GITHUB_STATE: file('save_state'),
+    GITHUB_OUTPUT: file('set_output'),
+  }
   for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v
   // post-if defaults to always(): the post step runs after a failed main step too.
-  const post = runs.post ? await runStep(path.join(ACTION_DIR, runs.post), postEnv, echo) : { exitCode: 0, output: '', annotations: [] }
+  const post = runs.post
+    ? await runStep(path.join(ACTION_DIR, runs.post), postEnv, echo)
+    : { exitCode: 0, output: '', annotations: [] }
   return {
     main,
     post,
@@ -179,13 +205,16 @@ async function cli(argv: readonly string[]): Promise<number> {
       workspace = path.resolve(value)
       i++
     } else {
-      throw new Error(`unknown argument '${arg}'; usage: run-action.ts [--workspace DIR] --with name=value ...`)
+      throw new Error(
+        `unknown argument '${arg}'; usage: run-action.ts [--workspace DIR] --with name=value ...`,
+      )
     }
   }
   const result = await runAction({ inputs, echo: true, ...(workspace ? { workspace } : {}) })
   console.log(`\n== main exited ${result.main.exitCode}, post exited ${result.post.exitCode}`)
   console.log('== outputs')
-  for (const [k, v] of Object.entries(result.outputs)) console.log(`${k}: ${v.includes('\n') ? `\n  ${v.replaceAll('\n', '\n  ')}` : v}`)
+  for (const [k, v] of Object.entries(result.outputs))
+    console.log(`${k}: ${v.includes('\n') ? `\n  ${v.replaceAll('\n', '\n  ')}` : v}`)
   return result.main.exitCode || result.post.exitCode
 }
 

@@ -51,3 +51,10 @@ export function splitCommand(text: string): string[] | string {
   if (word !== undefined) args.push(word)
   return args
 }
+
+/** The command line again, quoted so that splitCommand gives back the same arguments. */
+export function joinCommand(args: readonly string[]): string {
+  return args
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`))
+    .join(' ')
+}

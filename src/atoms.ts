@@ -40,7 +40,8 @@ export function parseAtom(text: string): Atom | string {
     return `'${text}' is not a Gentoo package atom; write category/package with an optional version, slot, repository and USE dependencies, e.g. >=app-shells/bash-5.2:0::gentoo[readline]`
   }
   const operator = g.op ?? ''
-  if (operator && !g.ver) return `'${text}' has the operator '${operator}' but no version; e.g. ${operator}${g.cat}/${g.name}-1.0`
+  if (operator && !g.ver)
+    return `'${text}' has the operator '${operator}' but no version; e.g. ${operator}${g.cat}/${g.name}-1.0`
   if (!operator && g.ver) return `'${text}' has a version but no operator; write =${text}`
   if (g.star && operator !== '=') return `'${text}': a version ending in '*' needs the '=' operator`
   return {

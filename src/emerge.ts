@@ -35,7 +35,8 @@ export interface PlanEntry {
   readonly details: string
 }
 
-const PLAN_LINE = /^\[(ebuild|binary|nomerge|blocks|uninstall)\s*([^\]]*)\]\s+([^\s:]+)(?::([^\s:]+))?(?:::(\S+))?(?:\s+to\s+(\/\S*))?(?:\s+(.*))?$/
+const PLAN_LINE =
+  /^\[(ebuild|binary|nomerge|blocks|uninstall)\s*([^\]]*)\]\s+([^\s:]+)(?::([^\s:]+))?(?:::(\S+))?(?:\s+to\s+(\/\S*))?(?:\s+(.*))?$/
 
 export function parsePlan(output: string): PlanEntry[] {
   const entries: PlanEntry[] = []
@@ -58,7 +59,9 @@ export function parsePlan(output: string): PlanEntry[] {
 /** Entries that Portage would merge anywhere but the container: into the build host itself. */
 export function hostMerges(plan: readonly PlanEntry[], rootfs: string): PlanEntry[] {
   const target = path.resolve(rootfs)
-  return plan.filter((e) => e.kind !== 'blocks' && e.kind !== 'uninstall' && path.resolve(e.root) !== target)
+  return plan.filter(
+    (e) => e.kind !== 'blocks' && e.kind !== 'uninstall' && path.resolve(e.root) !== target,
+  )
 }
 
 export interface MergeFailure {

@@ -34,7 +34,12 @@ export class CommandError extends Error {
   readonly command: string
   readonly exitCode: number | undefined
   readonly tail: readonly string[]
-  constructor(command: string, exitCode: number | undefined, tail: readonly string[], why?: string) {
+  constructor(
+    command: string,
+    exitCode: number | undefined,
+    tail: readonly string[],
+    why?: string,
+  ) {
     const status = why ?? (exitCode === undefined ? 'could not be run' : `exited with ${exitCode}`)
     const shown = tail.length ? `\n${tail.join('\n')}` : ''
     super(`${command} ${status}${shown}`)
@@ -52,7 +57,8 @@ export class CommandError extends Error {
 export function reportError(error: unknown): void {
   if (error instanceof InputError) {
     // One annotation per wrong input, so that each points at what to write instead.
-    for (const p of error.problems) core.error(`Input '${p.input}': ${p.message}`, { title: 'lxcmin: wrong input' })
+    for (const p of error.problems)
+      core.error(`Input '${p.input}': ${p.message}`, { title: 'lxcmin: wrong input' })
     process.exitCode = 1
   } else if (error instanceof BuildError || error instanceof CommandError) {
     core.setFailed(error.message)

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { execa } from 'execa'
+import { joinCommand } from './argv.ts'
 import { CommandError } from './errors.ts'
 
 export type Privilege = 'root' | 'sudo'
@@ -57,17 +58,23 @@ export function invocation(
   }
   // sudo resets the environment: hand the command's own variables over through env(1).
   const assignments = Object.entries(env).map(([k, v]) => `${k}=${v}`)
-  return { file: 'sudo', args: ['-n', '--', 'env', ...assignments, command.file, ...command.args], env: {} }
+  return {
+    file: 'sudo',
+    args: ['-n', '--', 'env', ...assignments, command.file, ...command.args],
+    env: {},
+  }
 }
 
 /** A printable form of a command, for logs and errors. */
 export function describe(command: Command): string {
-  const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`)
-  const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`)
-  return [...env, command.file, ...command.args].map((s, i) => (i < env.length ? s : quote(s))).join(' ')
+  const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${joinCommand([v])}`)
+  return [...env, joinCommand([command.file, ...command.args])].join(' ')
 }
 
-export function createRunner(privilege: Privilege, write: (text: string) => void = (t) => process.stdout.write(t)): Runner {
+export function createRunner(
+  privilege: Privilege,
+  write: (text: string) => void = (t) => process.stdout.write(t),
+): Runner {
   return {
     privilege,
     async run(command, options = {}) {
@@ -111,9 +118,20 @@ export function createRunner(privilege: Privilege, write: (text: string) => void
       if (!options.stream) tail.push(...lastLines(text(result.all), TAIL_LINES))
       const exitCode = result.exitCode ?? -1
       const timedOut = deadline.passed
-      const outcome: Result = { exitCode, stdout: text(result.stdout), stderr: text(result.stderr), tail, timedOut }
+      const outcome: Result = {
+        exitCode,
+        stdout: text(result.stdout),
+        stderr: text(result.stderr),
+        tail,
+        timedOut,
+      }
       if (result.failed && result.exitCode === undefined && !timedOut) {
-        throw new CommandError(describe(command), undefined, tail, `could not be run: ${result.shortMessage}`)
+        throw new CommandError(
+          describe(command),
+          undefined,
+          tail,
+          `could not be run: ${result.shortMessage}`,
+        )
       }
       if (exitCode !== 0 && !options.allowFailure && !timedOut) {
         throw new CommandError(describe(command), exitCode, tail)

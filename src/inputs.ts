@@ -50,7 +50,8 @@ export type GetInput = (name: InputName) => string
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/
 // eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
 const CONTROL_RE = /[\u0000-\u001f\u007f]/
-const PROFILE_RE = /^(?:(?<repo>[A-Za-z0-9_][A-Za-z0-9_-]*):)?(?<path>[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*)$/
+const PROFILE_RE =
+  /^(?:(?<repo>[A-Za-z0-9_][A-Za-z0-9_-]*):)?(?<path>[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*)$/
 
 export function parseInputs(get: GetInput, context: InputContext): Inputs {
   const problems: InputProblem[] = []
@@ -69,25 +70,50 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
   })
   const use = words(get(Input.use))
   for (const token of use) {
-    if (!isUseToken(token)) problem(Input.use, `'${token}' is not a USE flag; write flags like 'readline', '-nls' or '-*'`)
+    if (!isUseToken(token))
+      problem(
+        Input.use,
+        `'${token}' is not a USE flag; write flags like 'readline', '-nls' or '-*'`,
+      )
   }
   const name = get(Input.name) || defaultName(packages)
   if (!NAME_RE.test(name)) {
-    problem(Input.name, `'${name}' is not a container name; use letters, digits, '.', '_' and '-' (at most 63, starting with a letter or digit), e.g. bash-minimal`)
+    problem(
+      Input.name,
+      `'${name}' is not a container name; use letters, digits, '.', '_' and '-' (at most 63, starting with a letter or digit), e.g. bash-minimal`,
+    )
   }
   const smokeTest = parseSmokeTest(get(Input.smokeTest), problem)
   const smokeTimeoutSeconds = parseDuration(get(Input.smokeTimeout) || '60')
-  if (smokeTimeoutSeconds === undefined) problem(Input.smokeTimeout, `'${get(Input.smokeTimeout)}' is not a duration; write seconds (e.g. 60, 90s) or minutes (e.g. 5m)`)
+  if (smokeTimeoutSeconds === undefined)
+    problem(
+      Input.smokeTimeout,
+      `'${get(Input.smokeTimeout)}' is not a duration; write seconds (e.g. 60, 90s) or minutes (e.g. 5m)`,
+    )
   const budgetText = get(Input.sizeBudget)
   const sizeBudget = budgetText ? parseSize(budgetText) : undefined
   if (budgetText && sizeBudget === undefined) {
-    problem(Input.sizeBudget, `'${budgetText}' is not a size; write bytes (123456), binary units (20MiB, or 20M as du -h prints it) or decimal units (20MB)`)
+    problem(
+      Input.sizeBudget,
+      `'${budgetText}' is not a size; write bytes (123456), binary units (20MiB, or 20M as du -h prints it) or decimal units (20MB)`,
+    )
   }
   const lxcConfig = parseLxcConfig(get(Input.lxcConfig), problem)
-  const hostDeps = oneOf(Input.hostDeps, get(Input.hostDeps) || 'warn', ['warn', 'deny', 'allow'] as const, problem)
+  const hostDeps = oneOf(
+    Input.hostDeps,
+    get(Input.hostDeps) || 'warn',
+    ['warn', 'deny', 'allow'] as const,
+    problem,
+  )
   const keepSandbox = parseBoolean(Input.keepSandbox, get(Input.keepSandbox) || 'false', problem)
 
-  if (problems.length || !profile || !hostDeps || keepSandbox === undefined || smokeTimeoutSeconds === undefined) {
+  if (
+    problems.length ||
+    !profile ||
+    !hostDeps ||
+    keepSandbox === undefined ||
+    smokeTimeoutSeconds === undefined
+  ) {
     throw new InputError(problems)
   }
   return {
@@ -114,7 +140,11 @@ function words(text: string): string[] {
 
 function parsePackages(text: string, problem: Problem): Atom[] {
   const tokens = words(text)
-  if (!tokens.length) problem(Input.packages, 'is required; list package atoms separated by spaces or newlines, e.g. app-shells/bash')
+  if (!tokens.length)
+    problem(
+      Input.packages,
+      'is required; list package atoms separated by spaces or newlines, e.g. app-shells/bash',
+    )
   const atoms: Atom[] = []
   for (const token of tokens) {
     const atom = parseAtom(token)
@@ -128,7 +158,10 @@ function parseProfile(text: string, problem: Problem): Profile | undefined {
   const m = PROFILE_RE.exec(text)
   const segments = text.split(/[:/]/)
   if (!m?.groups?.path || segments.includes('..') || segments.includes('.')) {
-    return problem(Input.profile, `'${text}' is not a profile path; write a path inside the repository's profiles/ directory without '..' or a leading '/', e.g. ${DEFAULT_PROFILE} (or repo:path for another repository)`)
+    return problem(
+      Input.profile,
+      `'${text}' is not a profile path; write a path inside the repository's profiles/ directory without '..' or a leading '/', e.g. ${DEFAULT_PROFILE} (or repo:path for another repository)`,
+    )
   }
   return { repo: m.groups.repo, path: m.groups.path }
 }
@@ -138,19 +171,38 @@ function defaultName(packages: readonly Atom[]): string {
 }
 
 /** A directory given relative to the workspace, which it must stay inside (links resolved). */
-function workspaceDir(input: InputName, text: string, context: InputContext, problem: Problem): string | undefined {
-  if (CONTROL_RE.test(text)) return problem(input, 'contains control characters; write a plain path relative to the workspace')
+function workspaceDir(
+  input: InputName,
+  text: string,
+  context: InputContext,
+  problem: Problem,
+): string | undefined {
+  if (CONTROL_RE.test(text))
+    return problem(
+      input,
+      'contains control characters; write a plain path relative to the workspace',
+    )
   const resolved = path.resolve(context.workspace, text)
   let real: string
   try {
     real = realpathSync(resolved)
-    if (!statSync(real).isDirectory()) return problem(input, `'${text}' is not a directory; give a directory relative to the workspace`)
+    if (!statSync(real).isDirectory())
+      return problem(
+        input,
+        `'${text}' is not a directory; give a directory relative to the workspace`,
+      )
   } catch {
-    return problem(input, `'${text}' does not exist (looked for ${resolved}); give a directory relative to the workspace`)
+    return problem(
+      input,
+      `'${text}' does not exist (looked for ${resolved}); give a directory relative to the workspace`,
+    )
   }
   const workspace = realpathSync(context.workspace)
   if (real !== workspace && !real.startsWith(workspace + path.sep)) {
-    return problem(input, `'${text}' resolves to ${real}, outside the workspace ${workspace}; give a directory inside the workspace`)
+    return problem(
+      input,
+      `'${text}' resolves to ${real}, outside the workspace ${workspace}; give a directory inside the workspace`,
+    )
   }
   return real
 }
@@ -159,10 +211,16 @@ function parseSmokeTest(text: string, problem: Problem): string[] | undefined {
   if (!text) return undefined
   const argv = splitCommand(text)
   if (typeof argv === 'string') {
-    return problem(Input.smokeTest, `'${text}' ${argv}; the command runs without a shell, so write e.g. /bin/sh -c 'echo ok | cat'`)
+    return problem(
+      Input.smokeTest,
+      `'${text}' ${argv}; the command runs without a shell, so write e.g. /bin/sh -c 'echo ok | cat'`,
+    )
   }
   if (!argv[0]?.startsWith('/')) {
-    return problem(Input.smokeTest, `'${text}' must start with an absolute path inside the image, e.g. /bin/bash -c 'echo ok'`)
+    return problem(
+      Input.smokeTest,
+      `'${text}' must start with an absolute path inside the image, e.g. /bin/bash -c 'echo ok'`,
+    )
   }
   return argv
 }
@@ -185,7 +243,10 @@ function parseLxcConfig(text: string, problem: Problem): LxcLine[] {
     const value = eq < 0 ? '' : line.slice(eq + 1).trim()
     const keyProblem = eq < 0 ? undefined : checkLxcKey(key)
     if (eq < 0 || !key.startsWith('lxc.')) {
-      problem(Input.lxcConfig, `'${line}' is not an LXC setting; write one 'lxc.<key> = <value>' per line, e.g. lxc.environment = TERM=dumb`)
+      problem(
+        Input.lxcConfig,
+        `'${line}' is not an LXC setting; write one 'lxc.<key> = <value>' per line, e.g. lxc.environment = TERM=dumb`,
+      )
     } else if (keyProblem) {
       problem(Input.lxcConfig, keyProblem)
     } else if (CONTROL_RE.test(value)) {
@@ -197,7 +258,12 @@ function parseLxcConfig(text: string, problem: Problem): LxcLine[] {
   return lines
 }
 
-function oneOf<T extends string>(input: InputName, text: string, allowed: readonly T[], problem: Problem): T | undefined {
+function oneOf<T extends string>(
+  input: InputName,
+  text: string,
+  allowed: readonly T[],
+  problem: Problem,
+): T | undefined {
   const found = allowed.find((a) => a === text)
   return found ?? problem(input, `'${text}' is not one of ${allowed.join(', ')}`)
 }

@@ -30,11 +30,41 @@ export const LEGACY_KEYS: Readonly<Record<string, string>> = {
 
 /** Keys of LXC 3.0 and later (lxc.container.conf(5)): whole keys, and families ending in '.'. */
 const KEYS = [
-  'lxc.apparmor.', 'lxc.arch', 'lxc.autodev', 'lxc.autodev.', 'lxc.cap.', 'lxc.cgroup.', 'lxc.cgroup2.',
-  'lxc.console.', 'lxc.environment', 'lxc.ephemeral', 'lxc.execute.', 'lxc.group', 'lxc.hook.', 'lxc.idmap',
-  'lxc.include', 'lxc.init.', 'lxc.keyring.', 'lxc.log.', 'lxc.monitor.', 'lxc.mount.', 'lxc.namespace.',
-  'lxc.net.', 'lxc.no_new_privs', 'lxc.prlimit.', 'lxc.proc.', 'lxc.pty.max', 'lxc.rootfs.', 'lxc.sched.',
-  'lxc.seccomp.', 'lxc.selinux.', 'lxc.signal.', 'lxc.start.', 'lxc.sysctl.', 'lxc.time.', 'lxc.tty.',
+  'lxc.apparmor.',
+  'lxc.arch',
+  'lxc.autodev',
+  'lxc.autodev.',
+  'lxc.cap.',
+  'lxc.cgroup.',
+  'lxc.cgroup2.',
+  'lxc.console.',
+  'lxc.environment',
+  'lxc.ephemeral',
+  'lxc.execute.',
+  'lxc.group',
+  'lxc.hook.',
+  'lxc.idmap',
+  'lxc.include',
+  'lxc.init.',
+  'lxc.keyring.',
+  'lxc.log.',
+  'lxc.monitor.',
+  'lxc.mount.',
+  'lxc.namespace.',
+  'lxc.net.',
+  'lxc.no_new_privs',
+  'lxc.prlimit.',
+  'lxc.proc.',
+  'lxc.pty.max',
+  'lxc.rootfs.',
+  'lxc.sched.',
+  'lxc.seccomp.',
+  'lxc.selinux.',
+  'lxc.signal.',
+  'lxc.start.',
+  'lxc.sysctl.',
+  'lxc.time.',
+  'lxc.tty.',
   'lxc.uts.name',
 ]
 
@@ -43,9 +73,11 @@ const OWNED = new Set(['lxc.rootfs.path', 'lxc.uts.name'])
 
 /** Why a key cannot go into the config, or undefined when it can. */
 export function checkLxcKey(key: string): string | undefined {
-  const renamed = LEGACY_KEYS[key] ?? (key.startsWith('lxc.network.') ? `lxc.net.0.${key.slice(12)}` : undefined)
+  const renamed =
+    LEGACY_KEYS[key] ?? (key.startsWith('lxc.network.') ? `lxc.net.0.${key.slice(12)}` : undefined)
   if (renamed) return `'${key}' is an LXC 1.x/2.0 key, removed in LXC 3.0; write ${renamed} instead`
-  if (OWNED.has(key)) return `'${key}' is set by the action and cannot be overridden; remove the line`
+  if (OWNED.has(key))
+    return `'${key}' is set by the action and cannot be overridden; remove the line`
   const known = KEYS.some((k) => (k.endsWith('.') ? key.startsWith(k) : key === k))
   if (!/^lxc\.[a-z0-9_]+(?:\.[a-z0-9_]+)*$/.test(key) || !known) {
     return `'${key}' is not an LXC container key; see lxc.container.conf(5), e.g. lxc.environment = TERM=dumb`
@@ -72,7 +104,7 @@ export interface LxcConfigSpec {
 /** The recipe's config, in the key names of LXC 3.0 and later, with no network. */
 export function lxcConfigText(spec: LxcConfigSpec): string {
   const lines = [
-    '# Written by lxcmin: the recipe\'s config in the key names of LXC >= 3.0',
+    "# Written by lxcmin: the recipe's config in the key names of LXC >= 3.0",
     'lxc.net.0.type = empty',
     `lxc.rootfs.path = dir:${spec.rootfs}`,
     `lxc.uts.name = ${spec.name}`,
@@ -80,7 +112,8 @@ export function lxcConfigText(spec: LxcConfigSpec): string {
     'lxc.tty.max = 1',
     'lxc.pty.max = 1',
   ]
-  if (spec.extra.length) lines.push('# from the lxc-config input', ...spec.extra.map((l) => `${l.key} = ${l.value}`))
+  if (spec.extra.length)
+    lines.push('# from the lxc-config input', ...spec.extra.map((l) => `${l.key} = ${l.value}`))
   return lines.join('\n') + '\n'
 }
 
@@ -90,8 +123,26 @@ export interface ContainerRef {
   readonly name: string
 }
 
-export function lxcExecuteArgs(ref: ContainerRef, configFile: string, logFile: string, argv: readonly string[]): string[] {
-  return ['-P', ref.lxcpath, '-n', ref.name, '-f', configFile, '-o', logFile, '-l', 'INFO', '--', ...argv]
+export function lxcExecuteArgs(
+  ref: ContainerRef,
+  configFile: string,
+  logFile: string,
+  argv: readonly string[],
+): string[] {
+  return [
+    '-P',
+    ref.lxcpath,
+    '-n',
+    ref.name,
+    '-f',
+    configFile,
+    '-o',
+    logFile,
+    '-l',
+    'INFO',
+    '--',
+    ...argv,
+  ]
 }
 
 export function lxcStopArgs(ref: ContainerRef): string[] {

@@ -49,25 +49,37 @@ export async function run(env: RunEnv = runEnv()): Promise<void> {
     const report = await build(inputs, env)
     setOutputs(report.outputs)
     await writeSummary(summaryMarkdown(report.report))
-    if (!report.report.smoke.passed) throw new BuildError(`Smoke test failed: ${report.report.smoke.reason}`)
+    if (!report.report.smoke.passed)
+      throw new BuildError(`Smoke test failed: ${report.report.smoke.reason}`)
     if (!withinBudget(report.report)) {
-      throw new BuildError(`The rootfs is ${formatSize(report.report.sizeBytes)} (${report.report.sizeBytes} bytes), ${budgetLine(report.report)}. Largest packages: ${largest(report.report.packages)}`)
+      throw new BuildError(
+        `The rootfs is ${formatSize(report.report.sizeBytes)} (${report.report.sizeBytes} bytes), ${budgetLine(report.report)}. Largest packages: ${largest(report.report.packages)}`,
+      )
     }
   } catch (error) {
     reportError(error)
   }
 }
 
-async function build(inputs: Inputs, env: RunEnv): Promise<{ report: BuildReport; outputs: Record<string, string> }> {
+async function build(
+  inputs: Inputs,
+  env: RunEnv,
+): Promise<{ report: BuildReport; outputs: Record<string, string> }> {
   const host = await step('Preflight', async () => {
     const found = await preflight(env.path, env.uid)
-    core.info(`privileges: ${found.privilege}; LXC ${found.lxcVersion}; emerge at ${found.tools.emerge}`)
+    core.info(
+      `privileges: ${found.privilege}; LXC ${found.lxcVersion}; emerge at ${found.tools.emerge}`,
+    )
     return found
   })
   const runner = createRunner(host.privilege)
   const sandbox = await step('Sandbox', () => makeSandbox(inputs, env, host, runner))
   await step('LXC config', () => {
-    const text = lxcConfigText({ name: inputs.name, rootfs: sandbox.rootfs, extra: inputs.lxcConfig })
+    const text = lxcConfigText({
+      name: inputs.name,
+      rootfs: sandbox.rootfs,
+      extra: inputs.lxcConfig,
+    })
     writeFileSync(sandbox.lxcConfig, text)
     core.info(`${sandbox.lxcConfig}:\n${text}`)
   })
@@ -87,7 +99,11 @@ async function build(inputs: Inputs, env: RunEnv): Promise<{ report: BuildReport
     core.info(`repositories: ${[...written.repos].map(([n, l]) => `${n} (${l})`).join(', ')}`)
     return written
   })
-  const target: Target = { emerge: host.tools.emerge, rootfs: sandbox.rootfs, configRoot: config.configRoot }
+  const target: Target = {
+    emerge: host.tools.emerge,
+    rootfs: sandbox.rootfs,
+    configRoot: config.configRoot,
+  }
   const atoms = inputs.packages.map((a) => a.text)
   const planned = await step('Plan', async () => {
     const entries = await plan(runner, target, [BASELAYOUT, ...atoms])
@@ -95,16 +111,26 @@ async function build(inputs: Inputs, env: RunEnv): Promise<{ report: BuildReport
     if (onHost.length) {
       const list = onHost.map((e) => e.cpv).join(', ')
       if (inputs.hostDeps === 'deny') {
-        throw new BuildError(`Portage would merge these build dependencies into the build host itself: ${list}. host-deps is deny; install them on the runner first, or set host-deps: warn`)
+        throw new BuildError(
+          `Portage would merge these build dependencies into the build host itself: ${list}. host-deps is deny; install them on the runner first, or set host-deps: warn`,
+        )
       }
-      if (inputs.hostDeps === 'warn') core.warning(`Portage will merge these build dependencies into the build host itself (EAPI 7+ BDEPEND goes to /): ${list}`, { title: 'host dependencies' })
+      if (inputs.hostDeps === 'warn')
+        core.warning(
+          `Portage will merge these build dependencies into the build host itself (EAPI 7+ BDEPEND goes to /): ${list}`,
+          { title: 'host dependencies' },
+        )
     }
     return { entries, onHost }
   })
   await step(`Emerge ${BASELAYOUT}`, () => merge(runner, target, [BASELAYOUT]))
   await step(`Emerge ${atoms.join(' ')}`, () => merge(runner, target, atoms))
   await step('Finish', () =>
-    runner.run({ file: host.tools.mkdir, args: ['-p', '--', ...MOUNT_POINTS.map((d) => path.join(sandbox.rootfs, d))], privileged: true }),
+    runner.run({
+      file: host.tools.mkdir,
+      args: ['-p', '--', ...MOUNT_POINTS.map((d) => path.join(sandbox.rootfs, d))],
+      privileged: true,
+    }),
   )
   const smoke = await step('Smoke test', () =>
     smokeTest(runner, {
@@ -120,7 +146,11 @@ async function build(inputs: Inputs, env: RunEnv): Promise<{ report: BuildReport
   )
   if (!smoke.passed) core.error(smoke.reason, { title: 'smoke test failed' })
   const measured = await step('Measure', async () => {
-    const du = await runner.run({ file: host.tools.du, args: ['-s', '--apparent-size', '--block-size=1', '--', sandbox.rootfs], privileged: true })
+    const du = await runner.run({
+      file: host.tools.du,
+      args: ['-s', '--apparent-size', '--block-size=1', '--', sandbox.rootfs],
+      privileged: true,
+    })
     const sizeBytes = Number(du.stdout.trim().split(/\s+/)[0])
     const packages = installedPackages(sandbox.rootfs)
     core.info(`${formatSize(sizeBytes)} (${sizeBytes} bytes), ${packages.length} packages`)
@@ -128,7 +158,9 @@ async function build(inputs: Inputs, env: RunEnv): Promise<{ report: BuildReport
   })
   const report: BuildReport = {
     name: inputs.name,
-    profile: inputs.profile.repo ? `${inputs.profile.repo}:${inputs.profile.path}` : inputs.profile.path,
+    profile: inputs.profile.repo
+      ? `${inputs.profile.repo}:${inputs.profile.path}`
+      : inputs.profile.path,
     plan: planned.entries,
     hostMerges: planned.onHost,
     packages: measured.packages,
@@ -148,8 +180,18 @@ async function build(inputs: Inputs, env: RunEnv): Promise<{ report: BuildReport
   return { report, outputs }
 }
 
-async function makeSandbox(inputs: Inputs, env: RunEnv, host: Host, runner: Runner): Promise<Sandbox> {
-  const sandbox = createSandbox({ runnerTemp: env.runnerTemp, name: inputs.name, runId: env.runId, runAttempt: env.runAttempt })
+async function makeSandbox(
+  inputs: Inputs,
+  env: RunEnv,
+  host: Host,
+  runner: Runner,
+): Promise<Sandbox> {
+  const sandbox = createSandbox({
+    runnerTemp: env.runnerTemp,
+    name: inputs.name,
+    runId: env.runId,
+    runAttempt: env.runAttempt,
+  })
   // Saved at once, so that the post step cleans up whatever happens from here on.
   saveRunState({
     sandbox: sandbox.dir,
@@ -164,7 +206,11 @@ async function makeSandbox(inputs: Inputs, env: RunEnv, host: Host, runner: Runn
   })
   if (host.privilege === 'sudo') {
     // The container's root directory belongs to root, like any root file system.
-    await runner.run({ file: host.tools.chown, args: ['0:0', '--', sandbox.rootfs], privileged: true })
+    await runner.run({
+      file: host.tools.chown,
+      args: ['0:0', '--', sandbox.rootfs],
+      privileged: true,
+    })
   }
   core.info(`sandbox ${sandbox.dir}; container ${sandbox.containerName}`)
   return sandbox
@@ -179,6 +225,8 @@ async function writeSummary(markdown: string): Promise<void> {
   try {
     await core.summary.addRaw(markdown).write()
   } catch (error) {
-    core.warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`)
+    core.warning(
+      `Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`,
+    )
   }
 }

@@ -3,7 +3,16 @@
  * host's. make.conf from the inputs, make.profile, the host's repositories and the workspace's,
  * then the user's `config` directory laid over it.
  */
-import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 import { InputError } from './errors.ts'
 import type { Profile } from './inputs.ts'
@@ -37,7 +46,8 @@ export function makeConfText(spec: MakeConfSpec): string {
 }
 
 /** Variables that decide where Portage installs: only the action may set them. */
-const ROOT_VARIABLES = /^\s*(?:export\s+)?(ROOT|EROOT|SYSROOT|ESYSROOT|BROOT|EPREFIX|PORTAGE_CONFIGROOT)\s*=/m
+const ROOT_VARIABLES =
+  /^\s*(?:export\s+)?(ROOT|EROOT|SYSROOT|ESYSROOT|BROOT|EPREFIX|PORTAGE_CONFIGROOT)\s*=/m
 
 export interface ConfigRootSpec extends MakeConfSpec {
   readonly configRoot: string
@@ -70,15 +80,26 @@ export function writeConfigRoot(spec: ConfigRootSpec): ConfigRoot {
   const extra = spec.repositories.map((location) => {
     const name = repositoryName(location)
     if (!name) {
-      throw new InputError([{ input: Input.repositories, message: `${location} is not an ebuild repository (no profiles/repo_name or repo-name in metadata/layout.conf)` }])
+      throw new InputError([
+        {
+          input: Input.repositories,
+          message: `${location} is not an ebuild repository (no profiles/repo_name or repo-name in metadata/layout.conf)`,
+        },
+      ])
     }
     if (repos.has(name)) {
-      throw new InputError([{ input: Input.repositories, message: `${location} is named '${name}', like a repository the host already has (${repos.get(name) ?? ''}); give it another repo-name` }])
+      throw new InputError([
+        {
+          input: Input.repositories,
+          message: `${location} is named '${name}', like a repository the host already has (${repos.get(name) ?? ''}); give it another repo-name`,
+        },
+      ])
     }
     repos.set(name, location)
     return { name, location }
   })
-  if (extra.length) writeFileSync(path.join(etc, 'repos.conf', '10-workspace.conf'), reposConfText(extra))
+  if (extra.length)
+    writeFileSync(path.join(etc, 'repos.conf', '10-workspace.conf'), reposConfText(extra))
 
   const profileDir = findProfile(spec.profile, host.mainRepo, repos)
   symlinkSync(profileDir, path.join(etc, 'make.profile'))
@@ -86,22 +107,34 @@ export function writeConfigRoot(spec: ConfigRootSpec): ConfigRoot {
   return { configRoot: spec.configRoot, profileDir, repos }
 }
 
-function findProfile(profile: Profile, mainRepo: string | undefined, repos: ReadonlyMap<string, string>): string {
+function findProfile(
+  profile: Profile,
+  mainRepo: string | undefined,
+  repos: ReadonlyMap<string, string>,
+): string {
   const repoName = profile.repo ?? mainRepo
   const location = repoName === undefined ? undefined : repos.get(repoName)
   if (repoName === undefined || location === undefined) {
     const known = [...repos.keys()].join(', ') || 'none'
-    throw new InputError([{ input: Input.profile, message: `repository '${repoName ?? '(main-repo)'}' is not configured on this host (repositories: ${known}); write repo:path with one of them` }])
+    throw new InputError([
+      {
+        input: Input.profile,
+        message: `repository '${repoName ?? '(main-repo)'}' is not configured on this host (repositories: ${known}); write repo:path with one of them`,
+      },
+    ])
   }
   const dir = resolveProfile(location, profile.path)
   if (dir) return dir
   const near = closeMatches(profile.path, listProfiles(location))
   const prefix = profile.repo ? `${profile.repo}:` : ''
-  throw new InputError([{
-    input: Input.profile,
-    message: `'${prefix}${profile.path}' is not a profile of repository ${repoName} (${location}/profiles)` +
-      (near.length ? `; close matches: ${near.map((n) => prefix + n).join(', ')}` : ''),
-  }])
+  throw new InputError([
+    {
+      input: Input.profile,
+      message:
+        `'${prefix}${profile.path}' is not a profile of repository ${repoName} (${location}/profiles)` +
+        (near.length ? `; close matches: ${near.map((n) => prefix + n).join(', ')}` : ''),
+    },
+  ])
 }
 
 /**
@@ -114,12 +147,15 @@ function layUserConfig(source: string, etc: string, workspace: string): void {
   const copy = (from: string, to: string, rel: string): void => {
     const real = realpathSync(from)
     if (real !== workspace && !real.startsWith(workspace + path.sep)) {
-      problems.push(`${rel} leads to ${real}, outside the workspace; copy the file into the config directory instead`)
+      problems.push(
+        `${rel} leads to ${real}, outside the workspace; copy the file into the config directory instead`,
+      )
       return
     }
     if (lstatSync(real).isDirectory()) {
       mkdirSync(to, { recursive: true })
-      for (const entry of readdirSync(real).sort()) copy(path.join(from, entry), path.join(to, entry), `${rel}/${entry}`)
+      for (const entry of readdirSync(real).sort())
+        copy(path.join(from, entry), path.join(to, entry), `${rel}/${entry}`)
     } else if (rel.startsWith('make.conf') && ROOT_VARIABLES.test(readFileSync(real, 'utf8'))) {
       const variable = ROOT_VARIABLES.exec(readFileSync(real, 'utf8'))?.[1] ?? 'ROOT'
       problems.push(`${rel} sets ${variable}, which only the action may set; remove that line`)
@@ -130,17 +166,24 @@ function layUserConfig(source: string, etc: string, workspace: string): void {
   for (const entry of readdirSync(source).sort()) {
     const from = path.join(source, entry)
     if (entry === 'make.profile') {
-      problems.push('make.profile is set by the profile input; remove it from the config directory and set profile instead')
+      problems.push(
+        'make.profile is set by the profile input; remove it from the config directory and set profile instead',
+      )
     } else if (entry === 'make.conf' || entry === 'repos.conf') {
       // Ours is a directory of fragments; the user's come after it, flattened in their order.
       for (const file of fragments(from)) {
-        copy(path.join(from, file), path.join(etc, entry, `50-config${file ? `-${file.replaceAll('/', '-')}` : ''}.conf`), `${entry}/${file}`)
+        copy(
+          path.join(from, file),
+          path.join(etc, entry, `50-config${file ? `-${file.replaceAll('/', '-')}` : ''}.conf`),
+          `${entry}/${file}`,
+        )
       }
     } else {
       copy(from, path.join(etc, entry), entry)
     }
   }
-  if (problems.length) throw new InputError(problems.map((message) => ({ input: Input.config, message })))
+  if (problems.length)
+    throw new InputError(problems.map((message) => ({ input: Input.config, message })))
 }
 
 /** The files of a make.conf or repos.conf, which may be one file ('') or a directory tree. */

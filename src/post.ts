@@ -24,7 +24,11 @@ export async function run(): Promise<void> {
   }
   await attempt('remove the sandbox', async () => {
     // --one-file-system: never follow a mount that could not be undone out of the sandbox.
-    await runner.run({ file: state.rm, args: ['-rf', '--one-file-system', '--', state.sandbox], privileged: true })
+    await runner.run({
+      file: state.rm,
+      args: ['-rf', '--one-file-system', '--', state.sandbox],
+      privileged: true,
+    })
     core.info(`removed ${state.sandbox}`)
   })
 }
@@ -33,13 +37,18 @@ async function attempt(what: string, fn: () => Promise<void>): Promise<void> {
   try {
     await fn()
   } catch (error) {
-    core.warning(`lxcmin post step could not ${what}: ${error instanceof Error ? error.message : String(error)}`)
+    core.warning(
+      `lxcmin post step could not ${what}: ${error instanceof Error ? error.message : String(error)}`,
+    )
   }
 }
 
 async function stopContainer(runner: Runner, state: RunState): Promise<void> {
   const ref = { lxcpath: state.lxcpath, name: state.containerName }
-  const info = await runner.run({ file: state.lxcInfo, args: lxcInfoArgs(ref), privileged: true }, { allowFailure: true })
+  const info = await runner.run(
+    { file: state.lxcInfo, args: lxcInfoArgs(ref), privileged: true },
+    { allowFailure: true },
+  )
   if (info.exitCode !== 0 || !/RUNNING|STARTING|STOPPING|FREEZING|FROZEN/.test(info.stdout)) {
     core.info(`container ${state.containerName} is not running`)
     return
@@ -50,7 +59,8 @@ async function stopContainer(runner: Runner, state: RunState): Promise<void> {
 
 /** Mount points at or below a directory, deepest first, from a mountinfo text. */
 export function mountsBelow(mountinfo: string, dir: string): string[] {
-  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
+  const unescape = (s: string): string =>
+    s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
   return mountinfo
     .split('\n')
     .map((line) => line.split(' ')[4])

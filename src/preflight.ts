@@ -55,13 +55,18 @@ export function which(command: string, searchPath: string): string | undefined {
 export function findTools(searchPath: string): Tools {
   const found: Partial<Record<keyof Tools, string>> = {}
   const missing: string[] = []
-  for (const [key, need] of Object.entries(NEEDED) as [keyof Tools, { command: string; from: string }][]) {
+  for (const [key, need] of Object.entries(NEEDED) as [
+    keyof Tools,
+    { command: string; from: string },
+  ][]) {
     const at = which(need.command, searchPath)
     if (at) found[key] = at
     else missing.push(`${need.command} (${need.from})`)
   }
   if (missing.length) {
-    throw new BuildError(`lxcmin runs on a Gentoo runner with Portage and LXC; not found on PATH: ${missing.join(', ')}`)
+    throw new BuildError(
+      `lxcmin runs on a Gentoo runner with Portage and LXC; not found on PATH: ${missing.join(', ')}`,
+    )
   }
   return found as Tools
 }
@@ -70,17 +75,25 @@ export async function preflight(searchPath: string, uid: number | undefined): Pr
   const privilege = await findPrivilege(uid)
   const tools = findTools(searchPath)
   const runner: Runner = createRunner(privilege)
-  const versionText = (await runner.run({ file: tools.lxcExecute, args: ['--version'] })).stdout.trim()
+  const versionText = (
+    await runner.run({ file: tools.lxcExecute, args: ['--version'] })
+  ).stdout.trim()
   const version = parseLxcVersion(versionText)
   if (!version || !lxcVersionSupported(version)) {
-    throw new BuildError(`lxcmin needs LXC ${MIN_LXC.join('.')} or newer (its lxc-execute brings its own init and reads the lxc.net.0.type, lxc.rootfs.path, lxc.uts.name keys); ${tools.lxcExecute} is version '${versionText}'`)
+    throw new BuildError(
+      `lxcmin needs LXC ${MIN_LXC.join('.')} or newer (its lxc-execute brings its own init and reads the lxc.net.0.type, lxc.rootfs.path, lxc.uts.name keys); ${tools.lxcExecute} is version '${versionText}'`,
+    )
   }
   return { privilege, tools, lxcVersion: version.join('.') }
 }
 
 async function findPrivilege(uid: number | undefined): Promise<Privilege> {
   if (uid === 0) return 'root'
-  const probe = await createRunner('root').run({ file: 'sudo', args: ['-n', 'true'] }, { allowFailure: true }).catch(() => undefined)
+  const probe = await createRunner('root')
+    .run({ file: 'sudo', args: ['-n', 'true'] }, { allowFailure: true })
+    .catch(() => undefined)
   if (probe?.exitCode === 0) return 'sudo'
-  throw new BuildError('lxcmin must run as root, or as a user with passwordless sudo (emerge into a root and lxc-execute need root); `sudo -n true` failed')
+  throw new BuildError(
+    'lxcmin must run as root, or as a user with passwordless sudo (emerge into a root and lxc-execute need root); `sudo -n true` failed',
+  )
 }

@@ -33,7 +33,11 @@ export function listProfiles(repoLocation: string): string[] {
     } catch {
       return
     }
-    if (rel && entries.some((e) => e.isFile() && (e.name === 'make.defaults' || e.name === 'parent'))) found.push(rel)
+    if (
+      rel &&
+      entries.some((e) => e.isFile() && (e.name === 'make.defaults' || e.name === 'parent'))
+    )
+      found.push(rel)
     for (const e of entries) if (e.isDirectory()) walk(rel ? `${rel}/${e.name}` : e.name, depth + 1)
   }
   walk('', 0)

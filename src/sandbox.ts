@@ -51,7 +51,15 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
     tmpdir: at('tmp'),
     containerName: path.basename(dir),
   }
-  for (const d of [sandbox.rootfs, sandbox.configRoot, sandbox.lxcpath, sandbox.logs, sandbox.distdir, sandbox.pkgdir, sandbox.tmpdir]) {
+  for (const d of [
+    sandbox.rootfs,
+    sandbox.configRoot,
+    sandbox.lxcpath,
+    sandbox.logs,
+    sandbox.distdir,
+    sandbox.pkgdir,
+    sandbox.tmpdir,
+  ]) {
     mkdirSync(d, { mode: 0o755 })
   }
   assertNotHostRoot(sandbox.rootfs)
@@ -61,6 +69,8 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
 /** ROOT must never be the host's root, whatever links lie on the way. */
 export function assertNotHostRoot(rootfs: string): void {
   if (!path.isAbsolute(rootfs) || realpathSync(rootfs) === '/' || path.resolve(rootfs) === '/') {
-    throw new BuildError(`refusing to build into ${rootfs}: it resolves to the host's root directory`)
+    throw new BuildError(
+      `refusing to build into ${rootfs}: it resolves to the host's root directory`,
+    )
   }
 }

@@ -1,4 +1,5 @@
 /** The job summary: a pure function of what the build found, so it can be tested as text. */
+import { joinCommand } from './argv.ts'
 import type { PlanEntry } from './emerge.ts'
 import type { InstalledPackage } from './rootfs.ts'
 import { formatSize } from './size.ts'
@@ -45,7 +46,7 @@ export function summaryMarkdown(report: BuildReport): string {
     '',
     `### Smoke test ${ok(smoke.passed)}`,
     '',
-    `<code>${escapeHtml(smoke.command.join(' '))}</code>${smoke.passed ? ' passed' : `: ${escapeHtml(smoke.reason)}`}`,
+    `<code>${escapeHtml(joinCommand(smoke.command))}</code>${smoke.passed ? ' passed' : `: ${escapeHtml(smoke.reason)}`}`,
     ...(smoke.output.length
       ? ['', `<pre>${escapeHtml(smoke.output.slice(-MAX_OUTPUT_LINES).join('\n'))}</pre>`]
       : []),
@@ -65,7 +66,9 @@ function packageTable(packages: readonly InstalledPackage[]): string[] {
 }
 
 function planSection(plan: readonly PlanEntry[], host: readonly PlanEntry[]): string[] {
-  const rows = plan.map((e) => `| ${e.kind} ${e.flags} | ${e.cpv}${e.repo ? `::${e.repo}` : ''} | ${e.root} |`)
+  const rows = plan.map(
+    (e) => `| ${e.kind} ${e.flags} | ${e.cpv}${e.repo ? `::${e.repo}` : ''} | ${e.root} |`,
+  )
   const lines = [
     `<details><summary>Plan: ${plan.length} package${plan.length === 1 ? '' : 's'} (emerge --pretend)</summary>`,
     '',
@@ -76,7 +79,10 @@ function planSection(plan: readonly PlanEntry[], host: readonly PlanEntry[]): st
     '</details>',
   ]
   if (host.length) {
-    lines.unshift(`⚠️ Merged into the build host itself (build dependencies): ${host.map((e) => `\`${e.cpv}\``).join(', ')}`, '')
+    lines.unshift(
+      `⚠️ Merged into the build host itself (build dependencies): ${host.map((e) => `\`${e.cpv}\``).join(', ')}`,
+      '',
+    )
   }
   return lines
 }

@@ -1,0 +1,64 @@
+/** What every integration test checks after a run: nothing left behind on the host. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import {
+  ACTION_DIR,
+  type ActionResult,
+  runAction,
+  type ActionRun,
+} from '../../scripts/run-action.ts'
+
+export const WORKSPACE = ACTION_DIR
+
+/** Processes whose command line names a path below dir (lxc-execute, its monitor, the container). */
+export function processesUsing(dir: string): string[] {
+  const found: string[] = []
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
+      if (cmdline.includes(dir)) found.push(`${pid}: ${cmdline}`)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found
+}
+
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((line) => line.includes(dir))
+}
+
+/** Sandboxes the action left in the runner's temp directory. */
+export function sandboxesIn(runnerTemp: string): string[] {
+  const parent = path.join(runnerTemp, 'lxcmin')
+  return existsSync(parent) ? readdirSync(parent) : []
+}
+
+export interface Leftovers {
+  readonly processes: string[]
+  readonly mounts: string[]
+  readonly sandboxes: string[]
+}
+
+export function leftovers(result: ActionResult): Leftovers {
+  return {
+    processes: processesUsing(result.runnerTemp),
+    mounts: mountsUnder(result.runnerTemp),
+    sandboxes: sandboxesIn(result.runnerTemp),
+  }
+}
+
+export const CLEAN: Leftovers = { processes: [], mounts: [], sandboxes: [] }
+
+export function build(
+  inputs: Record<string, string>,
+  extra: Omit<ActionRun, 'inputs'> = {},
+): Promise<ActionResult> {
+  return runAction({ workspace: WORKSPACE, inputs, ...extra })
+}
+
+export function errors(result: ActionResult): string[] {
+  return result.main.annotations.filter((a) => a.level === 'error').map((a) => a.message)
+}
