@@ -11,6 +11,15 @@ export default defineConfig({
       },
       {
         test: {
+          // The local Actions services (Azurite plus the twirp server) against the real libraries.
+          name: 'services',
+          include: ['test/services/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           // Real Portage and LXC: builds take tens of seconds and share machine-wide resources.

@@ -11,5 +11,6 @@ npm run -s typecheck
 npm run -s lint
 npm run -s format:check
 npm run -s test:unit
+npm run -s test:services
 bash scripts/check-dist.sh
 npm run -s test:integration

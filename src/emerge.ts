@@ -8,12 +8,22 @@ export function portageEnv(rootfs: string, configRoot: string): Record<string, s
 
 const COMMON = ['--ask=n', '--color=n', '--nospinner']
 
-export function pretendArgs(atoms: readonly string[]): string[] {
-  return [...COMMON, '--pretend', '--verbose', ...atoms]
+/**
+ * With binary packages: use them, but only where they were built with the same USE flags and
+ * dependencies; rebuild otherwise (emerge(1), --binpkg-respect-use, --binpkg-changed-deps).
+ */
+export const USEPKG = ['--usepkg', '--binpkg-respect-use=y', '--binpkg-changed-deps=y'] as const
+
+export interface EmergeOptions {
+  readonly usepkg: boolean
 }
 
-export function mergeArgs(atoms: readonly string[]): string[] {
-  return [...COMMON, '--verbose', ...atoms]
+export function pretendArgs(atoms: readonly string[], options: EmergeOptions): string[] {
+  return [...COMMON, '--pretend', '--verbose', ...(options.usepkg ? USEPKG : []), ...atoms]
+}
+
+export function mergeArgs(atoms: readonly string[], options: EmergeOptions): string[] {
+  return [...COMMON, '--verbose', ...(options.usepkg ? USEPKG : []), ...atoms]
 }
 
 /**
@@ -75,7 +85,7 @@ export function parseFailure(lines: readonly string[]): MergeFailure {
   let cpv: string | undefined
   let phase: string | undefined
   let log: string | undefined
-  for (const line of lines) {
+  for (const line of lines.map(stripAnsi)) {
     const error = /ERROR: (\S+?)(?:::\S+)? failed \((\S+) phase\)/.exec(line)
     if (error) {
       cpv = error[1]
@@ -85,4 +95,10 @@ export function parseFailure(lines: readonly string[]): MergeFailure {
     if (located) log = located[1]
   }
   return { cpv, phase, log }
+}
+
+/** Build output keeps its colours even with --color=n (ebuild messages, gcc on a terminal). */
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex -- escape sequences are what it removes
+  return text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
 }

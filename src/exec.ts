@@ -27,6 +27,8 @@ export interface RunOptions {
   readonly timeoutMs?: number
   /** Called when the timeout fires, before the process is killed (e.g. to stop a container). */
   readonly onTimeout?: () => Promise<void>
+  /** With stream: sees every line of the output as it comes. */
+  readonly onLine?: (line: string) => void
 }
 
 export interface Result {
@@ -104,6 +106,7 @@ export function createRunner(
         try {
           for await (const line of child.iterable({ from: 'all' })) {
             write(`${line}\n`)
+            options.onLine?.(line)
             tail.push(line)
             if (tail.length > TAIL_LINES) tail.shift()
           }

@@ -5,7 +5,8 @@ import { type Atom, isUseToken, parseAtom } from './atoms.ts'
 import { splitCommand } from './argv.ts'
 import { checkLxcKey } from './lxc.ts'
 import { InputError, type InputProblem } from './errors.ts'
-import { DEFAULT_PROFILE, Input, type InputName } from './names.ts'
+import type { CacheSettings } from './cache.ts'
+import { DEFAULT_CACHE_DIR, DEFAULT_PROFILE, Input, type InputName } from './names.ts'
 import { parseSize } from './size.ts'
 
 export type HostDeps = 'warn' | 'deny' | 'allow'
@@ -36,6 +37,7 @@ export interface Inputs {
   readonly lxcConfig: readonly LxcLine[]
   readonly hostDeps: HostDeps
   readonly keepSandbox: boolean
+  readonly cache: CacheSettings
 }
 
 export interface InputContext {
@@ -106,13 +108,15 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
     problem,
   )
   const keepSandbox = parseBoolean(Input.keepSandbox, get(Input.keepSandbox) || 'false', problem)
+  const cache = parseCache(get, problem)
 
   if (
     problems.length ||
     !profile ||
     !hostDeps ||
     keepSandbox === undefined ||
-    smokeTimeoutSeconds === undefined
+    smokeTimeoutSeconds === undefined ||
+    !cache
   ) {
     throw new InputError(problems)
   }
@@ -129,7 +133,44 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
     lxcConfig,
     hostDeps,
     keepSandbox,
+    cache,
   }
+}
+
+function parseCache(get: GetInput, problem: Problem): CacheSettings | undefined {
+  const mode = oneOf(
+    Input.cache,
+    get(Input.cache) || 'actions',
+    ['actions', 'local', 'off'] as const,
+    problem,
+  )
+  const saveCache = oneOf(
+    Input.saveCache,
+    get(Input.saveCache) || 'auto',
+    ['auto', 'always', 'never'] as const,
+    problem,
+  )
+  const dir = get(Input.cacheDir) || DEFAULT_CACHE_DIR
+  if (
+    !path.isAbsolute(dir) ||
+    CONTROL_RE.test(dir) ||
+    dir.split('/').includes('..') ||
+    path.resolve(dir) === '/'
+  ) {
+    problem(
+      Input.cacheDir,
+      `'${dir}' must be an absolute directory path without '..', other than /, e.g. ${DEFAULT_CACHE_DIR}`,
+    )
+  }
+  const suffix = get(Input.cacheKeySuffix)
+  if (!/^[A-Za-z0-9._+-]{0,64}$/.test(suffix)) {
+    problem(
+      Input.cacheKeySuffix,
+      `'${suffix}' may hold only letters, digits, '.', '_', '+' and '-', at most 64, e.g. v2`,
+    )
+  }
+  if (!mode || !saveCache) return undefined
+  return { mode, dir: mode === 'local' ? path.resolve(dir) : undefined, saveCache, suffix }
 }
 
 type Problem = (input: InputName, message: string) => undefined

@@ -1,3 +1,7 @@
+import { writeFileSync } from 'node:fs'
+import * as core from '@actions/core'
+import type { Sandbox } from './sandbox.ts'
+
 /** The LXC side: which LXC can run the container, its config file, and lxc-* argument builders. */
 
 /** lxc-execute brings its own static init and reads the key names below from 3.0 on. */
@@ -151,4 +155,14 @@ export function lxcStopArgs(ref: ContainerRef): string[] {
 
 export function lxcInfoArgs(ref: ContainerRef): string[] {
   return ['-P', ref.lxcpath, '-n', ref.name, '-s', '-H']
+}
+
+/** Writes the container's config into the sandbox and shows it. */
+export function writeLxcConfig(
+  sandbox: Pick<Sandbox, 'lxcConfig' | 'rootfs'>,
+  inputs: { readonly name: string; readonly lxcConfig: LxcConfigSpec['extra'] },
+): void {
+  const text = lxcConfigText({ name: inputs.name, rootfs: sandbox.rootfs, extra: inputs.lxcConfig })
+  writeFileSync(sandbox.lxcConfig, text)
+  core.info(`${sandbox.lxcConfig}:\n${text}`)
 }

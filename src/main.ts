@@ -1,19 +1,32 @@
 /** The build, as the flat list of steps the README describes; each step is one log group. */
-import { writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import path from 'node:path'
 import * as core from '@actions/core'
+import { cacheKeys, configHash, reposHash, requestHash } from './cache-keys.ts'
+import {
+  cacheDirs,
+  type CacheState,
+  restoreCaches,
+  saveCacheState,
+  storeFor,
+  withoutBinaries,
+} from './cache.ts'
 import { BuildError, reportError } from './errors.ts'
 import { createRunner, type Runner } from './exec.ts'
-import { hostMerges } from './emerge.ts'
 import { type Inputs, parseInputs } from './inputs.ts'
-import { lxcConfigText } from './lxc.ts'
-import { BASELAYOUT, Output } from './names.ts'
-import { writeConfigRoot } from './portage-config.ts'
-import { hostReposConf, merge, plan, type Target } from './portage.ts'
-import { preflight, type Host } from './preflight.ts'
-import { atomOf, installedPackages, MOUNT_POINTS } from './rootfs.ts'
-import { createSandbox, type Sandbox } from './sandbox.ts'
+import { writeLxcConfig } from './lxc.ts'
+import { BASELAYOUT } from './names.ts'
+import { etcPortage, VOLATILE_LINES } from './portage-config.ts'
+import {
+  configurePortage,
+  mergeWithFallback,
+  planRequest,
+  portageVars,
+  type Target,
+} from './portage.ts'
+import { preflight } from './preflight.ts'
+import { buildOutputs, setOutputs, writeSummary } from './report.ts'
+import { finishRootfs, measure } from './rootfs.ts'
+import { createSandbox } from './sandbox.ts'
 import { formatSize } from './size.ts'
 import { smokeTest } from './smoke.ts'
 import { saveRunState } from './state.ts'
@@ -27,6 +40,7 @@ export interface RunEnv {
   readonly path: string
   readonly runId: string
   readonly runAttempt: string
+  readonly event: string
   readonly uid: number | undefined
   readonly jobs: number
 }
@@ -38,6 +52,7 @@ export function runEnv(env: NodeJS.ProcessEnv = process.env): RunEnv {
     path: env.PATH ?? '',
     runId: env.GITHUB_RUN_ID ?? '',
     runAttempt: env.GITHUB_RUN_ATTEMPT ?? '',
+    event: env.GITHUB_EVENT_NAME ?? '',
     uid: process.getuid?.(),
     jobs: availableParallelism(),
   }
@@ -46,14 +61,14 @@ export function runEnv(env: NodeJS.ProcessEnv = process.env): RunEnv {
 export async function run(env: RunEnv = runEnv()): Promise<void> {
   try {
     const inputs = parseInputs((name) => core.getInput(name), { workspace: env.workspace })
-    const report = await build(inputs, env)
-    setOutputs(report.outputs)
-    await writeSummary(summaryMarkdown(report.report))
-    if (!report.report.smoke.passed)
-      throw new BuildError(`Smoke test failed: ${report.report.smoke.reason}`)
-    if (!withinBudget(report.report)) {
+    const { report, outputs } = await build(inputs, env)
+    setOutputs(outputs)
+    await writeSummary(summaryMarkdown(report))
+    if (!report.smoke.passed) throw new BuildError(`Smoke test failed: ${report.smoke.reason}`)
+    if (!withinBudget(report)) {
       throw new BuildError(
-        `The rootfs is ${formatSize(report.report.sizeBytes)} (${report.report.sizeBytes} bytes), ${budgetLine(report.report)}. Largest packages: ${largest(report.report.packages)}`,
+        `The rootfs is ${formatSize(report.sizeBytes)} (${report.sizeBytes} bytes), ${budgetLine(report)}. ` +
+          `Largest packages: ${largest(report.packages)}`,
       )
     }
   } catch (error) {
@@ -65,168 +80,120 @@ async function build(
   inputs: Inputs,
   env: RunEnv,
 ): Promise<{ report: BuildReport; outputs: Record<string, string> }> {
-  const host = await step('Preflight', async () => {
-    const found = await preflight(env.path, env.uid)
-    core.info(
-      `privileges: ${found.privilege}; LXC ${found.lxcVersion}; emerge at ${found.tools.emerge}`,
-    )
-    return found
-  })
+  const host = await step('Preflight', () => preflight(env.path, env.uid))
   const runner = createRunner(host.privilege)
-  const sandbox = await step('Sandbox', () => makeSandbox(inputs, env, host, runner))
-  await step('LXC config', () => {
-    const text = lxcConfigText({
+  const store = storeFor(inputs.cache)
+  const cached = store !== undefined
+  const sandbox = await step('Sandbox', async () => {
+    const made = createSandbox({
+      runnerTemp: env.runnerTemp,
       name: inputs.name,
-      rootfs: sandbox.rootfs,
-      extra: inputs.lxcConfig,
+      runId: env.runId,
+      runAttempt: env.runAttempt,
     })
-    writeFileSync(sandbox.lxcConfig, text)
-    core.info(`${sandbox.lxcConfig}:\n${text}`)
+    // Saved at once, so that the post step cleans up whatever happens from here on.
+    saveRunState({
+      sandbox: made,
+      keepSandbox: inputs.keepSandbox,
+      privilege: host.privilege,
+      tools: host.tools,
+    })
+    if (host.privilege === 'sudo')
+      await runner.run({
+        file: host.tools.chown,
+        args: ['0:0', '--', made.rootfs],
+        privileged: true,
+      })
+    core.info(`sandbox ${made.dir}; container ${made.containerName}`)
+    return made
   })
-  const config = await step('Portage config root', async () => {
-    const written = writeConfigRoot({
+  const work = cacheDirs(env.runnerTemp, inputs.name)
+  const dirs = cached ? work : { distfiles: sandbox.distdir, binpkgs: sandbox.pkgdir }
+  await step('LXC config', () => writeLxcConfig(sandbox, inputs))
+  const config = await step('Portage config root', () =>
+    configurePortage(runner, host.tools.portageq, {
       configRoot: sandbox.configRoot,
       profile: inputs.profile,
-      hostRepos: await hostReposConf(runner, host.tools.portageq),
       repositories: inputs.repositories,
       userConfig: inputs.config,
       workspace: env.workspace,
       use: inputs.use,
       jobs: env.jobs,
-      dirs: { distdir: sandbox.distdir, pkgdir: sandbox.pkgdir, tmpdir: sandbox.tmpdir },
-    })
-    core.info(`PORTAGE_CONFIGROOT=${written.configRoot}; profile ${written.profileDir}`)
-    core.info(`repositories: ${[...written.repos].map(([n, l]) => `${n} (${l})`).join(', ')}`)
-    return written
-  })
+      dirs: { distdir: dirs.distfiles, pkgdir: dirs.binpkgs, tmpdir: sandbox.tmpdir },
+      buildpkg: cached,
+    }),
+  )
   const target: Target = {
     emerge: host.tools.emerge,
+    portageq: host.tools.portageq,
     rootfs: sandbox.rootfs,
     configRoot: config.configRoot,
+    usepkg: cached,
   }
   const atoms = inputs.packages.map((a) => a.text)
-  const planned = await step('Plan', async () => {
-    const entries = await plan(runner, target, [BASELAYOUT, ...atoms])
-    const onHost = hostMerges(entries, sandbox.rootfs)
-    if (onHost.length) {
-      const list = onHost.map((e) => e.cpv).join(', ')
-      if (inputs.hostDeps === 'deny') {
-        throw new BuildError(
-          `Portage would merge these build dependencies into the build host itself: ${list}. host-deps is deny; install them on the runner first, or set host-deps: warn`,
-        )
-      }
-      if (inputs.hostDeps === 'warn')
-        core.warning(
-          `Portage will merge these build dependencies into the build host itself (EAPI 7+ BDEPEND goes to /): ${list}`,
-          { title: 'host dependencies' },
-        )
-    }
-    return { entries, onHost }
-  })
-  await step(`Emerge ${BASELAYOUT}`, () => merge(runner, target, [BASELAYOUT]))
-  await step(`Emerge ${atoms.join(' ')}`, () => merge(runner, target, atoms))
-  await step('Finish', () =>
-    runner.run({
-      file: host.tools.mkdir,
-      args: ['-p', '--', ...MOUNT_POINTS.map((d) => path.join(sandbox.rootfs, d))],
-      privileged: true,
-    }),
-  )
-  const smoke = await step('Smoke test', () =>
-    smokeTest(runner, {
-      container: { lxcpath: sandbox.lxcpath, name: sandbox.containerName },
-      rootfs: sandbox.rootfs,
-      configFile: sandbox.lxcConfig,
-      logFile: path.join(sandbox.logs, 'lxc-execute.log'),
-      command: inputs.smokeTest,
-      timeoutSeconds: inputs.smokeTimeoutSeconds,
-      lxcExecute: host.tools.lxcExecute,
-      lxcStop: host.tools.lxcStop,
-    }),
-  )
-  if (!smoke.passed) core.error(smoke.reason, { title: 'smoke test failed' })
-  const measured = await step('Measure', async () => {
-    const du = await runner.run({
-      file: host.tools.du,
-      args: ['-s', '--apparent-size', '--block-size=1', '--', sandbox.rootfs],
-      privileged: true,
+  let cache: CacheState | undefined
+  await step('Restore cache', async () => {
+    if (!store) return core.info('cache: off')
+    const [arch = '', chost = ''] = await portageVars(runner, target, ['ARCH', 'CHOST'])
+    const keys = cacheKeys({
+      arch,
+      chost,
+      profile: `${inputs.profile.repo ?? ''}:${inputs.profile.path}`,
+      configHash: configHash(etcPortage(config.configRoot), VOLATILE_LINES),
+      reposHash: reposHash(config.repos),
+      requestHash: requestHash(atoms),
+      run: `${env.runId}-${env.runAttempt}`,
+      suffix: inputs.cache.suffix,
     })
-    const sizeBytes = Number(du.stdout.trim().split(/\s+/)[0])
-    const packages = installedPackages(sandbox.rootfs)
-    core.info(`${formatSize(sizeBytes)} (${sizeBytes} bytes), ${packages.length} packages`)
-    return { sizeBytes, packages }
+    const entries = await restoreCaches(store, dirs, keys)
+    cache = { settings: inputs.cache, event: env.event, root: work.root, entries, merged: false }
+    saveCacheState(cache)
   })
+  const rejectBinaries = async (): Promise<void> => {
+    await emptyDir(runner, host.tools, dirs.binpkgs)
+    if (cache) saveCacheState((cache = withoutBinaries(cache)))
+  }
+  const plan = await step('Plan', () =>
+    planRequest(runner, target, [BASELAYOUT, ...atoms], inputs.hostDeps),
+  )
+  const base = await step(`Emerge ${BASELAYOUT}`, () =>
+    mergeWithFallback(runner, target, [BASELAYOUT], rejectBinaries),
+  )
+  const rest = await step(`Emerge ${atoms.join(' ')}`, () =>
+    mergeWithFallback(runner, target, atoms, rejectBinaries),
+  )
+  if (cache) saveCacheState((cache = { ...cache, merged: true }))
+  await step('Finish', () => finishRootfs(runner, host.tools.mkdir, sandbox.rootfs))
+  const smoke = await step('Smoke test', () => smokeTest(runner, sandbox, host.tools, inputs))
+  const measured = await step('Measure', () => measure(runner, host.tools.du, sandbox.rootfs))
   const report: BuildReport = {
     name: inputs.name,
     profile: inputs.profile.repo
       ? `${inputs.profile.repo}:${inputs.profile.path}`
       : inputs.profile.path,
-    plan: planned.entries,
-    hostMerges: planned.onHost,
+    plan: plan.entries,
+    hostMerges: plan.onHost,
     packages: measured.packages,
     sizeBytes: measured.sizeBytes,
     budget: inputs.sizeBudget,
     smoke,
+    cache: cache?.entries ?? [],
+    built: [...base.built, ...rest.built],
+    binary: [...base.binary, ...rest.binary],
   }
-  const outputs = {
-    [Output.rootfs]: sandbox.rootfs,
-    [Output.lxcConfig]: sandbox.lxcConfig,
-    [Output.sizeBytes]: String(measured.sizeBytes),
-    [Output.size]: formatSize(measured.sizeBytes),
-    [Output.packages]: measured.packages.map(atomOf).join('\n'),
-    [Output.smokeTest]: smoke.passed ? 'passed' : 'failed',
-    [Output.sandbox]: sandbox.dir,
-  }
-  return { report, outputs }
+  return { report, outputs: buildOutputs(report, sandbox) }
 }
 
-async function makeSandbox(
-  inputs: Inputs,
-  env: RunEnv,
-  host: Host,
+/** Empties a directory Portage (root) wrote to. */
+async function emptyDir(
   runner: Runner,
-): Promise<Sandbox> {
-  const sandbox = createSandbox({
-    runnerTemp: env.runnerTemp,
-    name: inputs.name,
-    runId: env.runId,
-    runAttempt: env.runAttempt,
+  tools: { rm: string; mkdir: string },
+  dir: string,
+): Promise<void> {
+  await runner.run({
+    file: tools.rm,
+    args: ['-rf', '--one-file-system', '--', dir],
+    privileged: true,
   })
-  // Saved at once, so that the post step cleans up whatever happens from here on.
-  saveRunState({
-    sandbox: sandbox.dir,
-    lxcpath: sandbox.lxcpath,
-    containerName: sandbox.containerName,
-    keepSandbox: inputs.keepSandbox,
-    privilege: host.privilege,
-    lxcStop: host.tools.lxcStop,
-    lxcInfo: host.tools.lxcInfo,
-    rm: host.tools.rm,
-    umount: host.tools.umount,
-  })
-  if (host.privilege === 'sudo') {
-    // The container's root directory belongs to root, like any root file system.
-    await runner.run({
-      file: host.tools.chown,
-      args: ['0:0', '--', sandbox.rootfs],
-      privileged: true,
-    })
-  }
-  core.info(`sandbox ${sandbox.dir}; container ${sandbox.containerName}`)
-  return sandbox
-}
-
-function setOutputs(outputs: Record<string, string>): void {
-  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
-}
-
-/** Best effort: a summary that cannot be written is a warning, never the step's failure. */
-async function writeSummary(markdown: string): Promise<void> {
-  try {
-    await core.summary.addRaw(markdown).write()
-  } catch (error) {
-    core.warning(
-      `Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`,
-    )
-  }
+  await runner.run({ file: tools.mkdir, args: ['-p', '--', dir], privileged: true })
 }

@@ -12,6 +12,10 @@ export const Input = {
   lxcConfig: 'lxc-config',
   hostDeps: 'host-deps',
   keepSandbox: 'keep-sandbox',
+  cache: 'cache',
+  cacheDir: 'cache-dir',
+  cacheKeySuffix: 'cache-key-suffix',
+  saveCache: 'save-cache',
 } as const
 export type InputName = (typeof Input)[keyof typeof Input]
 
@@ -23,12 +27,19 @@ export const Output = {
   packages: 'packages',
   smokeTest: 'smoke-test',
   sandbox: 'sandbox',
+  cacheHitDistfiles: 'cache-hit-distfiles',
+  cacheHitBinpkgs: 'cache-hit-binpkgs',
 } as const
 
 export const State = {
   /** One JSON object, see state.ts. */
   run: 'lxcmin',
+  /** The cache entries restored, for the post step to save. */
+  cache: 'lxcmin-cache',
+  /** Set once every package is merged: binary packages are worth saving from then on. */
+  merged: 'lxcmin-merged',
 } as const
 
 export const DEFAULT_PROFILE = 'default/linux/amd64/23.0/no-multilib'
 export const BASELAYOUT = 'sys-apps/baselayout'
+export const DEFAULT_CACHE_DIR = '/var/cache/lxcmin'

@@ -30,6 +30,8 @@ export interface MakeConfSpec {
   readonly use: readonly string[]
   readonly jobs: number
   readonly dirs: SandboxDirs
+  /** Make binary packages of everything built, for the cache. */
+  readonly buildpkg: boolean
 }
 
 /** make.conf from the inputs. Every directory Portage writes to is inside the sandbox. */
@@ -41,8 +43,17 @@ export function makeConfText(spec: MakeConfSpec): string {
     `DISTDIR="${spec.dirs.distdir}"`,
     `PKGDIR="${spec.dirs.pkgdir}"`,
     `PORTAGE_TMPDIR="${spec.dirs.tmpdir}"`,
+    ...(spec.buildpkg ? ['FEATURES="buildpkg"'] : []),
     '',
   ].join('\n')
+}
+
+/** Lines of the generated make.conf that name per-run directories: they change nothing built. */
+export const VOLATILE_LINES = /^(DISTDIR|PKGDIR|PORTAGE_TMPDIR|MAKEOPTS)=/
+
+/** Where a config root keeps its Portage configuration. */
+export function etcPortage(configRoot: string): string {
+  return path.join(configRoot, 'etc', 'portage')
 }
 
 /** Variables that decide where Portage installs: only the action may set them. */
@@ -69,7 +80,7 @@ export interface ConfigRoot {
 }
 
 export function writeConfigRoot(spec: ConfigRootSpec): ConfigRoot {
-  const etc = path.join(spec.configRoot, 'etc', 'portage')
+  const etc = etcPortage(spec.configRoot)
   mkdirSync(path.join(etc, 'make.conf'), { recursive: true })
   mkdirSync(path.join(etc, 'repos.conf'), { recursive: true })
   writeFileSync(path.join(etc, 'make.conf', '00-lxcmin.conf'), makeConfText(spec))

@@ -7,6 +7,7 @@ import path from 'node:path'
 import * as core from '@actions/core'
 import { createRunner, type Runner } from './exec.ts'
 import { lxcInfoArgs, lxcStopArgs } from './lxc.ts'
+import { loadCacheState, saveEntries, storeFor } from './cache.ts'
 import { loadRunState, type RunState } from './state.ts'
 
 export async function run(): Promise<void> {
@@ -18,18 +19,19 @@ export async function run(): Promise<void> {
   const runner = createRunner(state.privilege)
   await attempt('stop the container', () => stopContainer(runner, state))
   await attempt('unmount the sandbox', () => unmountBelow(runner, state))
+  await attempt('save the caches', () => saveCaches(runner, state))
   if (state.keepSandbox) {
-    core.info(`keep-sandbox: the sandbox stays at ${state.sandbox}`)
+    core.info(`keep-sandbox: the sandbox stays at ${state.sandbox.dir}`)
     return
   }
   await attempt('remove the sandbox', async () => {
     // --one-file-system: never follow a mount that could not be undone out of the sandbox.
     await runner.run({
-      file: state.rm,
-      args: ['-rf', '--one-file-system', '--', state.sandbox],
+      file: state.tools.rm,
+      args: ['-rf', '--one-file-system', '--', state.sandbox.dir],
       privileged: true,
     })
-    core.info(`removed ${state.sandbox}`)
+    core.info(`removed ${state.sandbox.dir}`)
   })
 }
 
@@ -44,17 +46,17 @@ async function attempt(what: string, fn: () => Promise<void>): Promise<void> {
 }
 
 async function stopContainer(runner: Runner, state: RunState): Promise<void> {
-  const ref = { lxcpath: state.lxcpath, name: state.containerName }
+  const ref = { lxcpath: state.sandbox.lxcpath, name: state.sandbox.containerName }
   const info = await runner.run(
-    { file: state.lxcInfo, args: lxcInfoArgs(ref), privileged: true },
+    { file: state.tools.lxcInfo, args: lxcInfoArgs(ref), privileged: true },
     { allowFailure: true },
   )
   if (info.exitCode !== 0 || !/RUNNING|STARTING|STOPPING|FREEZING|FROZEN/.test(info.stdout)) {
-    core.info(`container ${state.containerName} is not running`)
+    core.info(`container ${state.sandbox.containerName} is not running`)
     return
   }
-  await runner.run({ file: state.lxcStop, args: lxcStopArgs(ref), privileged: true })
-  core.info(`stopped container ${state.containerName}, which was still running`)
+  await runner.run({ file: state.tools.lxcStop, args: lxcStopArgs(ref), privileged: true })
+  core.info(`stopped container ${state.sandbox.containerName}, which was still running`)
 }
 
 /** Mount points at or below a directory, deepest first, from a mountinfo text. */
@@ -71,8 +73,30 @@ export function mountsBelow(mountinfo: string, dir: string): string[] {
 }
 
 async function unmountBelow(runner: Runner, state: RunState): Promise<void> {
-  for (const mount of mountsBelow(readFileSync('/proc/self/mountinfo', 'utf8'), state.sandbox)) {
-    await runner.run({ file: state.umount, args: ['--lazy', '--', mount], privileged: true })
+  for (const mount of mountsBelow(
+    readFileSync('/proc/self/mountinfo', 'utf8'),
+    state.sandbox.dir,
+  )) {
+    await runner.run({ file: state.tools.umount, args: ['--lazy', '--', mount], privileged: true })
     core.info(`unmounted ${mount}`)
+  }
+}
+
+/** Saves what the main step restored and built, then removes the working copies. */
+async function saveCaches(runner: Runner, state: RunState): Promise<void> {
+  const cache = loadCacheState()
+  const store = cache && storeFor(cache.settings)
+  if (!cache || !store) return
+  await saveEntries(store, cache.entries, {
+    event: cache.event,
+    saveCache: cache.settings.saveCache,
+    buildSucceeded: cache.merged,
+  })
+  if (!state.keepSandbox) {
+    await runner.run({
+      file: state.tools.rm,
+      args: ['-rf', '--one-file-system', '--', cache.root],
+      privileged: true,
+    })
   }
 }

@@ -1,6 +1,9 @@
 /** The finished root file system: last touches, what is installed in it, and how big it is. */
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import path from 'node:path'
+import * as core from '@actions/core'
+import type { Runner } from './exec.ts'
+import { formatSize } from './size.ts'
 
 /** The directories the container needs that no package creates (the recipe's step 6). */
 export const MOUNT_POINTS = ['dev', 'proc', 'sys'] as const
@@ -114,4 +117,28 @@ export function contentsBytes(rootfs: string, contents: string, seen: Set<string
 /** `=cat/pkg-1.0`: one atom per package, as the packages output lists them. */
 export function atomOf(p: InstalledPackage): string {
   return `=${p.category}/${p.name}-${p.version}`
+}
+
+/** The recipe's last touch: the mount points no package creates. */
+export async function finishRootfs(runner: Runner, mkdir: string, rootfs: string): Promise<void> {
+  const dirs = MOUNT_POINTS.map((d) => path.join(rootfs, d))
+  await runner.run({ file: mkdir, args: ['-p', '--', ...dirs], privileged: true })
+}
+
+export interface Measured {
+  /** As du --apparent-size counts (hard links once). */
+  readonly sizeBytes: number
+  readonly packages: readonly InstalledPackage[]
+}
+
+export async function measure(runner: Runner, du: string, rootfs: string): Promise<Measured> {
+  const result = await runner.run({
+    file: du,
+    args: ['-s', '--apparent-size', '--block-size=1', '--', rootfs],
+    privileged: true,
+  })
+  const sizeBytes = Number(result.stdout.trim().split(/\s+/)[0])
+  const packages = installedPackages(rootfs)
+  core.info(`${formatSize(sizeBytes)} (${sizeBytes} bytes), ${packages.length} packages`)
+  return { sizeBytes, packages }
 }

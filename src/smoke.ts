@@ -1,10 +1,13 @@
 /** The smoke test: a command run in the container with lxc-execute, killed at the timeout. */
 import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import * as core from '@actions/core'
 import { joinCommand } from './argv.ts'
 import { lastLines, type Runner } from './exec.ts'
-import { type ContainerRef, lxcExecuteArgs, lxcStopArgs } from './lxc.ts'
+import { lxcExecuteArgs, lxcStopArgs } from './lxc.ts'
+import type { Tools } from './preflight.ts'
 import { resolveInRoot } from './rootfs.ts'
+import type { Sandbox } from './sandbox.ts'
 
 export const DEFAULT_SMOKE_TEST = ['/bin/sh', '-c', 'true'] as const
 
@@ -16,20 +19,22 @@ export interface SmokeResult {
   readonly output: readonly string[]
 }
 
-export interface SmokeSpec {
-  readonly container: ContainerRef
-  readonly rootfs: string
-  readonly configFile: string
-  readonly logFile: string
+export interface SmokeRequest {
   /** undefined: the default, the image's own /bin/sh. */
-  readonly command: readonly string[] | undefined
-  readonly timeoutSeconds: number
-  readonly lxcExecute: string
-  readonly lxcStop: string
+  readonly smokeTest: readonly string[] | undefined
+  readonly smokeTimeoutSeconds: number
 }
 
-export async function smokeTest(runner: Runner, spec: SmokeSpec): Promise<SmokeResult> {
-  const command = spec.command ?? DEFAULT_SMOKE_TEST
+export async function smokeTest(
+  runner: Runner,
+  sandbox: Sandbox,
+  tools: Pick<Tools, 'lxcExecute' | 'lxcStop'>,
+  request: SmokeRequest,
+): Promise<SmokeResult> {
+  const command = request.smokeTest ?? DEFAULT_SMOKE_TEST
+  const container = { lxcpath: sandbox.lxcpath, name: sandbox.containerName }
+  const logFile = path.join(sandbox.logs, 'lxc-execute.log')
+  const timeoutSeconds = request.smokeTimeoutSeconds
   const program = command[0] ?? ''
   const fail = (reason: string, output: readonly string[] = []): SmokeResult => ({
     passed: false,
@@ -37,27 +42,27 @@ export async function smokeTest(runner: Runner, spec: SmokeSpec): Promise<SmokeR
     reason,
     output,
   })
-  if (!resolveInRoot(spec.rootfs, program)) {
+  if (!resolveInRoot(sandbox.rootfs, program)) {
     return fail(
-      spec.command
+      request.smokeTest
         ? `${program} is not in the image; install the package that provides it, or set smoke-test to a command the image has`
         : `the image has no ${program}, so the default smoke test (${joinCommand(command)}) cannot run; set smoke-test to a command the image has, e.g. /bin/bash -c true`,
     )
   }
-  core.info(`lxc-execute ${joinCommand(command)} (timeout ${spec.timeoutSeconds} s)`)
+  core.info(`lxc-execute ${joinCommand(command)} (timeout ${timeoutSeconds} s)`)
   const result = await runner.run(
     {
-      file: spec.lxcExecute,
-      args: lxcExecuteArgs(spec.container, spec.configFile, spec.logFile, command),
+      file: tools.lxcExecute,
+      args: lxcExecuteArgs(container, sandbox.lxcConfig, logFile, command),
       privileged: true,
     },
     {
       stream: true,
       allowFailure: true,
-      timeoutMs: spec.timeoutSeconds * 1000,
+      timeoutMs: timeoutSeconds * 1000,
       onTimeout: async () => {
         await runner.run(
-          { file: spec.lxcStop, args: lxcStopArgs(spec.container), privileged: true },
+          { file: tools.lxcStop, args: lxcStopArgs(container), privileged: true },
           { allowFailure: true },
         )
       },
@@ -65,13 +70,13 @@ export async function smokeTest(runner: Runner, spec: SmokeSpec): Promise<SmokeR
   )
   if (result.timedOut) {
     return fail(
-      `${joinCommand(command)} did not finish within ${spec.timeoutSeconds} s (smoke-timeout); the container was killed`,
+      `${joinCommand(command)} did not finish within ${timeoutSeconds} s (smoke-timeout); the container was killed`,
       result.tail,
     )
   }
   if (result.exitCode !== 0) {
-    const log = lxcLogTail(spec.logFile)
-    if (log.length) core.info(`lxc-execute log (${spec.logFile}):\n${log.join('\n')}`)
+    const log = lxcLogTail(logFile)
+    if (log.length) core.info(`lxc-execute log (${logFile}):\n${log.join('\n')}`)
     return fail(
       `${joinCommand(command)} exited with ${result.exitCode} in the container`,
       result.tail,

@@ -2,17 +2,14 @@
 import * as core from '@actions/core'
 import type { Privilege } from './exec.ts'
 import { State } from './names.ts'
+import type { Tools } from './preflight.ts'
+import type { Sandbox } from './sandbox.ts'
 
 export interface RunState {
-  readonly sandbox: string
-  readonly lxcpath: string
-  readonly containerName: string
+  readonly sandbox: Sandbox
   readonly keepSandbox: boolean
   readonly privilege: Privilege
-  readonly lxcStop: string
-  readonly lxcInfo: string
-  readonly rm: string
-  readonly umount: string
+  readonly tools: Tools
 }
 
 export function saveRunState(state: RunState): void {

@@ -1,5 +1,6 @@
 /** The job summary: a pure function of what the build found, so it can be tested as text. */
 import { joinCommand } from './argv.ts'
+import type { CacheEntry } from './cache.ts'
 import type { PlanEntry } from './emerge.ts'
 import type { InstalledPackage } from './rootfs.ts'
 import { formatSize } from './size.ts'
@@ -14,6 +15,11 @@ export interface BuildReport {
   readonly sizeBytes: number
   readonly budget: number | undefined
   readonly smoke: SmokeResult
+  /** The caches as restored (empty with cache: off). */
+  readonly cache: readonly CacheEntry[]
+  /** Packages built from source, and merged from binary packages. */
+  readonly built: readonly string[]
+  readonly binary: readonly string[]
 }
 
 const MAX_OUTPUT_LINES = 40
@@ -51,6 +57,7 @@ export function summaryMarkdown(report: BuildReport): string {
       ? ['', `<pre>${escapeHtml(smoke.output.slice(-MAX_OUTPUT_LINES).join('\n'))}</pre>`]
       : []),
     '',
+    ...cacheSection(report),
     ...planSection(report.plan, report.hostMerges),
   ]
   return lines.join('\n') + '\n'
@@ -63,6 +70,21 @@ function packageTable(packages: readonly InstalledPackage[]): string[] {
     '| --- | --- | ---: |',
     ...sorted.map((p) => `| ${p.category}/${p.name} | ${p.version} | ${formatSize(p.bytes)} |`),
   ]
+}
+
+function cacheSection(report: BuildReport): string[] {
+  const list = (cpvs: readonly string[]): string =>
+    cpvs.length ? cpvs.map((c) => `\`${c}\``).join(', ') : 'none'
+  const lines = [
+    `**Built from source:** ${list(report.built)}`,
+    '',
+    `**From binary packages:** ${list(report.binary)}`,
+    '',
+  ]
+  if (report.cache.length) {
+    lines.unshift(`**Cache:** ${report.cache.map((e) => `${e.kind} ${e.hit}`).join(', ')}`, '')
+  }
+  return lines
 }
 
 function planSection(plan: readonly PlanEntry[], host: readonly PlanEntry[]): string[] {
