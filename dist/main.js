@@ -5789,7 +5789,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants9 = require_constants2();
+    var constants10 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util5.addListener;
@@ -5864,7 +5864,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert4(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants9.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants10.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5959,11 +5959,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants9.ERROR.OK) {
+          if (ret !== constants10.ERROR.OK) {
             const body2 = data.subarray(offset);
-            if (ret === constants9.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants10.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body2);
-            } else if (ret === constants9.ERROR.PAUSED) {
+            } else if (ret === constants10.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body2);
             } else {
@@ -5986,10 +5986,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants9.ERROR.OK) {
+        if (ret === constants10.ERROR.OK) {
           return null;
         }
-        if (ret === constants9.ERROR.PAUSED || ret === constants9.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants10.ERROR.PAUSED || ret === constants10.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6006,7 +6006,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message2 = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message2, constants9.ERROR[ret], data);
+        return new HTTPParserError(message2, constants10.ERROR[ret], data);
       }
       destroy() {
         assert4(this.ptr != null);
@@ -6186,7 +6186,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants9.ERROR.PAUSED : 0;
+        return pause ? constants10.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6208,7 +6208,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants9.ERROR.PAUSED;
+          return constants10.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6244,13 +6244,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert4(client[kRunning] === 0);
           util5.destroy(socket, new InformationalError("reset"));
-          return constants9.ERROR.PAUSED;
+          return constants10.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util5.destroy(socket, new InformationalError("reset"));
-          return constants9.ERROR.PAUSED;
+          return constants10.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util5.destroy(socket, new InformationalError("reset"));
-          return constants9.ERROR.PAUSED;
+          return constants10.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -20031,10 +20031,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module) {
     "use strict";
     var parse2 = require_parse2();
-    var constants9 = require_constants6();
+    var constants10 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version3, truncation, options) => {
-      if (!constants9.RELEASE_TYPES.includes(truncation)) {
+      if (!constants10.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version3, options);
@@ -21274,7 +21274,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module) {
     "use strict";
     var internalRe = require_re();
-    var constants9 = require_constants6();
+    var constants10 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse2 = require_parse2();
@@ -21358,8 +21358,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants9.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants9.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants10.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants10.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -29526,7 +29526,7 @@ function segment(text, max = 80) {
 }
 function cacheKeys(parts) {
   const salt = parts.suffix ? `${segment(parts.suffix, 64)}-` : "";
-  const distPrefix = `lxcmin-distfiles-${VERSION}-${salt}${segment(parts.arch, 32)}-`;
+  const distPrefix = `lxcmin-distfiles-${VERSION}-${segment(parts.arch, 32)}-`;
   const binPrefix = `lxcmin-binpkgs-${VERSION}-${salt}${segment(parts.arch, 32)}-${segment(parts.chost, 64)}-${segment(parts.profile, 120)}-${parts.configHash}-`;
   return {
     distfiles: { key: `${distPrefix}${segment(parts.run, 64)}`, restoreKeys: [distPrefix] },
@@ -70093,10 +70093,10 @@ function listing(dir) {
   const walk = (rel) => {
     for (const entry of readdirSafe(path13.join(dir, rel)).sort()) {
       const child2 = rel ? `${rel}/${entry}` : entry;
+      if (entry.startsWith(".") || entry.endsWith(".__download__")) continue;
       const st = statSync2(path13.join(dir, child2));
       if (st.isDirectory()) walk(child2);
-      else if (child2 !== "Packages" && !entry.endsWith(".__download__"))
-        lines.push(`${child2} ${st.size}`);
+      else if (child2 !== "Packages") lines.push(`${child2} ${st.size}`);
     }
   };
   walk("");
@@ -70206,6 +70206,7 @@ function reportError(error2) {
 
 // src/exec.ts
 import { randomUUID as randomUUID6 } from "node:crypto";
+import { constants as constants8 } from "node:os";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
@@ -77039,8 +77040,8 @@ function splitCommand(text) {
       let j = i2 + 1;
       let s = "";
       while (j < text.length && text.charAt(j) !== '"') {
-        if (text.charAt(j) === "\\" && '"\\$`'.includes(text.charAt(j + 1))) {
-          s += text.charAt(j + 1);
+        if (text.charAt(j) === "\\" && '"\\$`\n'.includes(text.charAt(j + 1))) {
+          if (text.charAt(j + 1) !== "\n") s += text.charAt(j + 1);
           j += 2;
         } else if ("$`".includes(text.charAt(j))) {
           return `uses '${text.charAt(j)}' inside double quotes, which needs a shell`;
@@ -77053,7 +77054,7 @@ function splitCommand(text) {
       i2 = j + 1;
     } else if (c3 === "\\") {
       if (i2 + 1 >= text.length) return "ends with a backslash";
-      push(text.charAt(i2 + 1));
+      if (text.charAt(i2 + 1) !== "\n") push(text.charAt(i2 + 1));
       i2 += 2;
     } else if ("|&;<>()$`*?[]{}~#".includes(c3) && !(c3 === "#" && word !== void 0)) {
       return `uses '${c3}', which needs a shell`;
@@ -77105,7 +77106,7 @@ function createRunner(privilege, write = (t) => process.stdout.write(t)) {
       const deadline = { passed: false };
       const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => {
         deadline.passed = true;
-        void (options.onTimeout?.() ?? Promise.resolve()).finally(() => child2.kill("SIGTERM"));
+        void Promise.resolve().then(() => options.onTimeout?.()).catch(() => void 0).finally(() => child2.kill("SIGTERM"));
       }, options.timeoutMs);
       const tail = [];
       if (options.stream) {
@@ -77129,7 +77130,8 @@ function createRunner(privilege, write = (t) => process.stdout.write(t)) {
       if (timer) clearTimeout(timer);
       const text = (value) => options.stream ? "" : value ?? "";
       if (!options.stream) tail.push(...lastLines(text(result.all), TAIL_LINES));
-      const exitCode = result.exitCode ?? -1;
+      const signal = result.isTerminated ? result.signal : void 0;
+      const exitCode = result.exitCode ?? (signal ? 128 + (constants8.signals[signal] ?? 0) : -1);
       const timedOut = deadline.passed;
       const outcome = {
         exitCode,
@@ -77138,7 +77140,10 @@ function createRunner(privilege, write = (t) => process.stdout.write(t)) {
         tail,
         timedOut
       };
-      if (result.failed && result.exitCode === void 0 && !timedOut) {
+      if (signal && !timedOut && !options.allowFailure) {
+        throw new CommandError(describe(command), exitCode, tail, `was killed by ${signal}`);
+      }
+      if (result.failed && result.exitCode === void 0 && !signal && !timedOut) {
         throw new CommandError(
           describe(command),
           void 0,
@@ -77226,7 +77231,8 @@ var LEGACY_KEYS = {
   "lxc.mount": "lxc.mount.fstab",
   "lxc.seccomp": "lxc.seccomp.profile",
   "lxc.devttydir": "lxc.tty.dir",
-  "lxc.limit": "lxc.prlimit"
+  "lxc.aa_allow_incomplete": "lxc.apparmor.allow_incomplete",
+  "lxc.syslog": "lxc.log.syslog"
 };
 var KEYS = [
   "lxc.apparmor.",
@@ -77268,14 +77274,24 @@ var KEYS = [
 ];
 var OWNED = /* @__PURE__ */ new Set(["lxc.rootfs.path", "lxc.uts.name"]);
 function checkLxcKey(key) {
-  const renamed = LEGACY_KEYS[key] ?? (key.startsWith("lxc.network.") ? `lxc.net.0.${key.slice(12)}` : void 0);
+  const renamed = LEGACY_KEYS[key] ?? renamedFamily(key);
+  if (renamed && OWNED.has(renamed)) {
+    return `'${key}' is an LXC 1.x/2.0 key for ${renamed}, which the action sets; remove the line`;
+  }
   if (renamed) return `'${key}' is an LXC 1.x/2.0 key, removed in LXC 3.0; write ${renamed} instead`;
   if (OWNED.has(key))
     return `'${key}' is set by the action and cannot be overridden; remove the line`;
   const known = KEYS.some((k) => k.endsWith(".") ? key.startsWith(k) : key === k);
-  if (!/^lxc\.[a-z0-9_]+(?:\.[a-z0-9_]+)*$/.test(key) || !known) {
+  if (!/^lxc\.[a-z0-9_]+(?:\.[A-Za-z0-9_-]+)*$/.test(key) || !known) {
     return `'${key}' is not an LXC container key; see lxc.container.conf(5), e.g. lxc.environment = TERM=dumb`;
   }
+  return void 0;
+}
+function renamedFamily(key) {
+  if (key.startsWith("lxc.network.")) {
+    return `lxc.net.0.${key.slice("lxc.network.".length).replace(/^ipv([46])$/, "ipv$1.address")}`;
+  }
+  if (key.startsWith("lxc.limit.")) return `lxc.prlimit.${key.slice("lxc.limit.".length)}`;
   return void 0;
 }
 function parseLxcVersion(text) {
@@ -77355,12 +77371,13 @@ function formatSize(bytes) {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = bytes;
   let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+  while (Math.abs(value) >= 1023.5 && unit < units.length - 1) {
     value /= 1024;
     unit++;
   }
   if (unit === 0) return `${bytes} B`;
-  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  const size = Math.abs(value);
+  const digits = size >= 99.95 ? 0 : size >= 9.995 ? 1 : 2;
   return `${value.toFixed(digits)} ${units[unit] ?? ""}`;
 }
 
@@ -77770,10 +77787,19 @@ function findProfile(profile, mainRepo, repos) {
     }
   ]);
 }
-function layUserConfig(source, etc, workspace) {
+function layUserConfig(source, etc, workspaceDir2) {
   const problems = [];
+  const workspace = realpathSync3(workspaceDir2);
   const copy = (from, to, rel) => {
-    const real = realpathSync3(from);
+    let real;
+    try {
+      real = realpathSync3(from);
+    } catch {
+      problems.push(
+        `${rel} is a link to nothing; remove it or make it point to a file in the workspace`
+      );
+      return;
+    }
     if (real !== workspace && !real.startsWith(workspace + path22.sep)) {
       problems.push(
         `${rel} leads to ${real}, outside the workspace; copy the file into the config directory instead`
@@ -77801,7 +77827,11 @@ function layUserConfig(source, etc, workspace) {
       for (const file of fragments(from)) {
         copy(
           path22.join(from, file),
-          path22.join(etc, entry, `50-config${file ? `-${file.replaceAll("/", "-")}` : ""}.conf`),
+          path22.join(
+            etc,
+            entry,
+            `50-config${file ? `-${file.replaceAll("/", "-").replace(/\.conf$/, "")}` : ""}.conf`
+          ),
           `${entry}/${file}`
         );
       }
@@ -77831,7 +77861,7 @@ function pretendArgs(atoms, options) {
 function mergeArgs(atoms, options) {
   return [...COMMON, "--verbose", ...options.usepkg ? USEPKG : [], ...atoms];
 }
-var PLAN_LINE = /^\[(ebuild|binary|nomerge|blocks|uninstall)\s*([^\]]*)\]\s+([^\s:]+)(?::([^\s:]+))?(?:::(\S+))?(?:\s+to\s+(\/\S*))?(?:\s+(.*))?$/;
+var PLAN_LINE = /^\[(ebuild|binary|nomerge|blocks|uninstall)\s*([^\]]*)\]\s+([^\s:]+)(?::([^\s:]+))?(?:::(\S+))?(?:\s+(\[[^\]]*\]))?(?:\s+to\s+(\/\S*))?(?:\s+(.*))?$/;
 function parsePlan(output) {
   const entries = [];
   for (const line of output.split("\n")) {
@@ -77843,8 +77873,9 @@ function parsePlan(output) {
       cpv: m[3],
       slot: m[4],
       repo: m[5],
-      root: m[6] ?? "/",
-      details: (m[7] ?? "").trim()
+      root: m[7] ?? "/",
+      // An update names the version it replaces in brackets before the root.
+      details: [m[6], m[8]].filter(Boolean).join(" ").trim()
     });
   }
   return entries;
@@ -77867,6 +77898,11 @@ function parseFailure(lines) {
     }
     const located = /The complete build log is located at '([^']+)'/.exec(line);
     if (located) log2 = located[1];
+    const failed = /^>>> Failed to emerge (\S+?)(?:::\S+)?(?: for | to |,|$)/.exec(line);
+    if (failed && !cpv) {
+      cpv = failed[1];
+      phase = lines.some((l) => l.includes("Couldn't download")) ? "fetch" : phase;
+    }
   }
   return { cpv, phase, log: log2 };
 }
@@ -77982,7 +78018,7 @@ async function mergeWithFallback(runner, target, atoms, rejectBinaries) {
 }
 
 // src/preflight.ts
-import { accessSync, constants as constants8 } from "node:fs";
+import { accessSync, constants as constants9 } from "node:fs";
 import path24 from "node:path";
 var NEEDED = {
   emerge: { command: "emerge", from: "sys-apps/portage" },
@@ -78001,7 +78037,7 @@ function which2(command, searchPath) {
     if (!dir || !path24.isAbsolute(dir)) continue;
     const candidate = path24.join(dir, command);
     try {
-      accessSync(candidate, constants8.X_OK);
+      accessSync(candidate, constants9.X_OK);
       return candidate;
     } catch {
     }

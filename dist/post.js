@@ -5789,7 +5789,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants8 = require_constants2();
+    var constants9 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util5.addListener;
@@ -5864,7 +5864,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert4(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants8.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants9.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5959,11 +5959,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants8.ERROR.OK) {
+          if (ret !== constants9.ERROR.OK) {
             const body2 = data.subarray(offset);
-            if (ret === constants8.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants9.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body2);
-            } else if (ret === constants8.ERROR.PAUSED) {
+            } else if (ret === constants9.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body2);
             } else {
@@ -5986,10 +5986,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants8.ERROR.OK) {
+        if (ret === constants9.ERROR.OK) {
           return null;
         }
-        if (ret === constants8.ERROR.PAUSED || ret === constants8.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants9.ERROR.PAUSED || ret === constants9.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6006,7 +6006,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message2 = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message2, constants8.ERROR[ret], data);
+        return new HTTPParserError(message2, constants9.ERROR[ret], data);
       }
       destroy() {
         assert4(this.ptr != null);
@@ -6186,7 +6186,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants8.ERROR.PAUSED : 0;
+        return pause ? constants9.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6208,7 +6208,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants8.ERROR.PAUSED;
+          return constants9.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6244,13 +6244,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert4(client[kRunning] === 0);
           util5.destroy(socket, new InformationalError("reset"));
-          return constants8.ERROR.PAUSED;
+          return constants9.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util5.destroy(socket, new InformationalError("reset"));
-          return constants8.ERROR.PAUSED;
+          return constants9.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util5.destroy(socket, new InformationalError("reset"));
-          return constants8.ERROR.PAUSED;
+          return constants9.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -20528,10 +20528,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module) {
     "use strict";
     var parse2 = require_parse3();
-    var constants8 = require_constants6();
+    var constants9 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version3, truncation, options) => {
-      if (!constants8.RELEASE_TYPES.includes(truncation)) {
+      if (!constants9.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version3, options);
@@ -21771,7 +21771,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module) {
     "use strict";
     var internalRe = require_re();
-    var constants8 = require_constants6();
+    var constants9 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse2 = require_parse3();
@@ -21855,8 +21855,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants8.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants8.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants9.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants9.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -29451,6 +29451,7 @@ function getState(name) {
 
 // src/exec.ts
 import { randomUUID } from "node:crypto";
+import { constants as constants6 } from "node:os";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
@@ -36319,7 +36320,7 @@ function createRunner(privilege, write = (t) => process.stdout.write(t)) {
       const deadline = { passed: false };
       const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => {
         deadline.passed = true;
-        void (options.onTimeout?.() ?? Promise.resolve()).finally(() => child2.kill("SIGTERM"));
+        void Promise.resolve().then(() => options.onTimeout?.()).catch(() => void 0).finally(() => child2.kill("SIGTERM"));
       }, options.timeoutMs);
       const tail = [];
       if (options.stream) {
@@ -36343,7 +36344,8 @@ function createRunner(privilege, write = (t) => process.stdout.write(t)) {
       if (timer) clearTimeout(timer);
       const text = (value) => options.stream ? "" : value ?? "";
       if (!options.stream) tail.push(...lastLines(text(result.all), TAIL_LINES));
-      const exitCode = result.exitCode ?? -1;
+      const signal = result.isTerminated ? result.signal : void 0;
+      const exitCode = result.exitCode ?? (signal ? 128 + (constants6.signals[signal] ?? 0) : -1);
       const timedOut = deadline.passed;
       const outcome = {
         exitCode,
@@ -36352,7 +36354,10 @@ function createRunner(privilege, write = (t) => process.stdout.write(t)) {
         tail,
         timedOut
       };
-      if (result.failed && result.exitCode === void 0 && !timedOut) {
+      if (signal && !timedOut && !options.allowFailure) {
+        throw new CommandError(describe(command), exitCode, tail, `was killed by ${signal}`);
+      }
+      if (result.failed && result.exitCode === void 0 && !signal && !timedOut) {
         throw new CommandError(
           describe(command),
           void 0,
@@ -36384,7 +36389,7 @@ function lxcInfoArgs(ref) {
 // src/cache.ts
 import { randomUUID as randomUUID5 } from "node:crypto";
 import {
-  constants as constants7,
+  constants as constants8,
   copyFileSync,
   mkdirSync,
   readdirSync,
@@ -76860,7 +76865,7 @@ function copyTree(from, to, keep) {
     const source = path17.join(from, entry.name);
     const target = path17.join(to, entry.name);
     if (entry.isDirectory()) copyTree(source, target, () => true);
-    else if (entry.isFile()) copyFileSync(source, target, constants7.COPYFILE_FICLONE);
+    else if (entry.isFile()) copyFileSync(source, target, constants8.COPYFILE_FICLONE);
   }
 }
 function listing(dir) {
@@ -76868,10 +76873,10 @@ function listing(dir) {
   const walk = (rel) => {
     for (const entry of readdirSafe(path17.join(dir, rel)).sort()) {
       const child2 = rel ? `${rel}/${entry}` : entry;
+      if (entry.startsWith(".") || entry.endsWith(".__download__")) continue;
       const st = statSync3(path17.join(dir, child2));
       if (st.isDirectory()) walk(child2);
-      else if (child2 !== "Packages" && !entry.endsWith(".__download__"))
-        lines.push(`${child2} ${st.size}`);
+      else if (child2 !== "Packages") lines.push(`${child2} ${st.size}`);
     }
   };
   walk("");

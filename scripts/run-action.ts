@@ -58,6 +58,7 @@ export function parseCommandFile(text: string): Record<string, string> {
     const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
     if (heredoc?.[1] && heredoc[2]) {
       const end = lines.indexOf(heredoc[2], i + 1)
+      if (end < 0) throw new Error(`${heredoc[1]}: no closing delimiter ${heredoc[2]}`)
       values[heredoc[1]] = lines.slice(i + 1, end).join('\n')
       i = end
     } else if (line.includes('=')) {

@@ -25,8 +25,8 @@ export function splitCommand(text: string): string[] | string {
       let j = i + 1
       let s = ''
       while (j < text.length && text.charAt(j) !== '"') {
-        if (text.charAt(j) === '\\' && '"\\$`'.includes(text.charAt(j + 1))) {
-          s += text.charAt(j + 1)
+        if (text.charAt(j) === '\\' && '"\\$`\n'.includes(text.charAt(j + 1))) {
+          if (text.charAt(j + 1) !== '\n') s += text.charAt(j + 1)
           j += 2
         } else if ('$`'.includes(text.charAt(j))) {
           return `uses '${text.charAt(j)}' inside double quotes, which needs a shell`
@@ -39,7 +39,8 @@ export function splitCommand(text: string): string[] | string {
       i = j + 1
     } else if (c === '\\') {
       if (i + 1 >= text.length) return 'ends with a backslash'
-      push(text.charAt(i + 1))
+      // Backslash-newline continues the line, as in a shell.
+      if (text.charAt(i + 1) !== '\n') push(text.charAt(i + 1))
       i += 2
     } else if ('|&;<>()$`*?[]{}~#'.includes(c) && !(c === '#' && word !== undefined)) {
       return `uses '${c}', which needs a shell`

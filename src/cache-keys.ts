@@ -44,7 +44,8 @@ export function segment(text: string, max = 80): string {
 
 export function cacheKeys(parts: KeyParts): Record<CacheKind, CacheKey> {
   const salt = parts.suffix ? `${segment(parts.suffix, 64)}-` : ''
-  const distPrefix = `lxcmin-distfiles-${VERSION}-${salt}${segment(parts.arch, 32)}-`
+  // Distfiles are the same files whoever fetches them: the suffix salts binary packages only.
+  const distPrefix = `lxcmin-distfiles-${VERSION}-${segment(parts.arch, 32)}-`
   const binPrefix =
     `lxcmin-binpkgs-${VERSION}-${salt}${segment(parts.arch, 32)}-${segment(parts.chost, 64)}-` +
     `${segment(parts.profile, 120)}-${parts.configHash}-`

@@ -186,10 +186,11 @@ export function listing(dir: string): string {
   const walk = (rel: string): void => {
     for (const entry of readdirSafe(path.join(dir, rel)).sort()) {
       const child = rel ? `${rel}/${entry}` : entry
+      // Dot files are Portage's own bookkeeping (mirror layouts, locks), not content.
+      if (entry.startsWith('.') || entry.endsWith('.__download__')) continue
       const st = statSync(path.join(dir, child))
       if (st.isDirectory()) walk(child)
-      else if (child !== 'Packages' && !entry.endsWith('.__download__'))
-        lines.push(`${child} ${st.size}`)
+      else if (child !== 'Packages') lines.push(`${child} ${st.size}`)
     }
   }
   walk('')

@@ -46,7 +46,7 @@ export interface PlanEntry {
 }
 
 const PLAN_LINE =
-  /^\[(ebuild|binary|nomerge|blocks|uninstall)\s*([^\]]*)\]\s+([^\s:]+)(?::([^\s:]+))?(?:::(\S+))?(?:\s+to\s+(\/\S*))?(?:\s+(.*))?$/
+  /^\[(ebuild|binary|nomerge|blocks|uninstall)\s*([^\]]*)\]\s+([^\s:]+)(?::([^\s:]+))?(?:::(\S+))?(?:\s+(\[[^\]]*\]))?(?:\s+to\s+(\/\S*))?(?:\s+(.*))?$/
 
 export function parsePlan(output: string): PlanEntry[] {
   const entries: PlanEntry[] = []
@@ -59,8 +59,9 @@ export function parsePlan(output: string): PlanEntry[] {
       cpv: m[3],
       slot: m[4],
       repo: m[5],
-      root: m[6] ?? '/',
-      details: (m[7] ?? '').trim(),
+      root: m[7] ?? '/',
+      // An update names the version it replaces in brackets before the root.
+      details: [m[6], m[8]].filter(Boolean).join(' ').trim(),
     })
   }
   return entries
@@ -93,6 +94,12 @@ export function parseFailure(lines: readonly string[]): MergeFailure {
     }
     const located = /The complete build log is located at '([^']+)'/.exec(line)
     if (located) log = located[1]
+    // A fetch failure has no ERROR line: Portage gives up before any phase runs.
+    const failed = /^>>> Failed to emerge (\S+?)(?:::\S+)?(?: for | to |,|$)/.exec(line)
+    if (failed && !cpv) {
+      cpv = failed[1]
+      phase = lines.some((l) => l.includes("Couldn't download")) ? 'fetch' : phase
+    }
   }
   return { cpv, phase, log }
 }

@@ -3,6 +3,7 @@
  * privileged commands go through `sudo -n` when the action does not run as root.
  */
 import { randomUUID } from 'node:crypto'
+import { constants } from 'node:os'
 import { execa } from 'execa'
 import { joinCommand } from './argv.ts'
 import { CommandError } from './errors.ts'
@@ -96,7 +97,11 @@ export function createRunner(
           ? undefined
           : setTimeout(() => {
               deadline.passed = true
-              void (options.onTimeout?.() ?? Promise.resolve()).finally(() => child.kill('SIGTERM'))
+              // A failing onTimeout must neither crash the process nor spare the command.
+              void Promise.resolve()
+                .then(() => options.onTimeout?.())
+                .catch(() => undefined)
+                .finally(() => child.kill('SIGTERM'))
             }, options.timeoutMs)
       const tail: string[] = []
       if (options.stream) {
@@ -119,7 +124,9 @@ export function createRunner(
       // Unbuffered (streamed) runs have no captured text: their tail was kept line by line.
       const text = (value: string | undefined): string => (options.stream ? '' : (value ?? ''))
       if (!options.stream) tail.push(...lastLines(text(result.all), TAIL_LINES))
-      const exitCode = result.exitCode ?? -1
+      const signal = result.isTerminated ? result.signal : undefined
+      // A command killed by a signal exits as a shell reports it: 128 + the signal's number.
+      const exitCode = result.exitCode ?? (signal ? 128 + (constants.signals[signal] ?? 0) : -1)
       const timedOut = deadline.passed
       const outcome: Result = {
         exitCode,
@@ -128,7 +135,10 @@ export function createRunner(
         tail,
         timedOut,
       }
-      if (result.failed && result.exitCode === undefined && !timedOut) {
+      if (signal && !timedOut && !options.allowFailure) {
+        throw new CommandError(describe(command), exitCode, tail, `was killed by ${signal}`)
+      }
+      if (result.failed && result.exitCode === undefined && !signal && !timedOut) {
         throw new CommandError(
           describe(command),
           undefined,
@@ -148,4 +158,56 @@ export function lastLines(text: string, count: number): string[] {
   const lines = text.split('\n')
   while (lines.length && lines[lines.length - 1] === '') lines.pop()
   return lines.slice(-count)
+}
+
+/**
+ * `first | second | ... > outputFile` without a shell: each stage is an argument array started the
+ * way run() starts a command (through sudo when privileged and not root), each stage's stdout is
+ * connected to the next one's stdin in Node, and the last stage's stdout is written to outputFile
+ * (created or truncated by this process, so it belongs to the action's user even when a stage runs
+ * as root). Throws CommandError for the failing stage furthest down the pipe: when a later stage
+ * dies, the earlier ones fail with a broken pipe, which is not the cause.
+ */
+export async function runPipeline(
+  privilege: Privilege,
+  stages: readonly Command[],
+  outputFile: string,
+): Promise<void> {
+  if (!stages.length) throw new Error('runPipeline: no stages')
+  const last = stages.length - 1
+  const children = stages.map((command, i) => {
+    const { file, args, env } = invocation(command, privilege)
+    return execa(file, args, {
+      env,
+      ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
+      reject: false,
+      stdin: i === 0 ? 'ignore' : 'pipe',
+      stdout: i === last ? { file: outputFile } : 'pipe',
+      stderr: 'pipe',
+      buffer: { stdout: false, stderr: true },
+      encoding: 'buffer',
+      forceKillAfterDelay: KILL_GRACE_MS,
+    })
+  })
+  for (let i = 1; i <= last; i++) {
+    const from = children[i - 1]?.stdout
+    const to = children[i]?.stdin
+    if (from && to) from.pipe(to)
+  }
+  const results = await Promise.all(children)
+  for (let i = last; i >= 0; i--) {
+    const result = results[i]
+    const command = stages[i]
+    if (!result || !command) continue
+    const stderr = lastLines(Buffer.from(result.stderr).toString('utf8'), TAIL_LINES)
+    if (result.exitCode === undefined) {
+      throw new CommandError(
+        describe(command),
+        undefined,
+        stderr,
+        `could not be run: ${result.shortMessage}`,
+      )
+    }
+    if (result.exitCode !== 0) throw new CommandError(describe(command), result.exitCode, stderr)
+  }
 }

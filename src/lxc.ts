@@ -29,7 +29,8 @@ export const LEGACY_KEYS: Readonly<Record<string, string>> = {
   'lxc.mount': 'lxc.mount.fstab',
   'lxc.seccomp': 'lxc.seccomp.profile',
   'lxc.devttydir': 'lxc.tty.dir',
-  'lxc.limit': 'lxc.prlimit',
+  'lxc.aa_allow_incomplete': 'lxc.apparmor.allow_incomplete',
+  'lxc.syslog': 'lxc.log.syslog',
 }
 
 /** Keys of LXC 3.0 and later (lxc.container.conf(5)): whole keys, and families ending in '.'. */
@@ -77,15 +78,27 @@ const OWNED = new Set(['lxc.rootfs.path', 'lxc.uts.name'])
 
 /** Why a key cannot go into the config, or undefined when it can. */
 export function checkLxcKey(key: string): string | undefined {
-  const renamed =
-    LEGACY_KEYS[key] ?? (key.startsWith('lxc.network.') ? `lxc.net.0.${key.slice(12)}` : undefined)
+  const renamed = LEGACY_KEYS[key] ?? renamedFamily(key)
+  if (renamed && OWNED.has(renamed)) {
+    return `'${key}' is an LXC 1.x/2.0 key for ${renamed}, which the action sets; remove the line`
+  }
   if (renamed) return `'${key}' is an LXC 1.x/2.0 key, removed in LXC 3.0; write ${renamed} instead`
   if (OWNED.has(key))
     return `'${key}' is set by the action and cannot be overridden; remove the line`
   const known = KEYS.some((k) => (k.endsWith('.') ? key.startsWith(k) : key === k))
-  if (!/^lxc\.[a-z0-9_]+(?:\.[a-z0-9_]+)*$/.test(key) || !known) {
+  // Hook names have hyphens (lxc.hook.pre-start), cgroup files upper case (hugetlb.2MB.limit_in_bytes).
+  if (!/^lxc\.[a-z0-9_]+(?:\.[A-Za-z0-9_-]+)*$/.test(key) || !known) {
     return `'${key}' is not an LXC container key; see lxc.container.conf(5), e.g. lxc.environment = TERM=dumb`
   }
+  return undefined
+}
+
+/** Key families renamed in 2.1: lxc.network.* and lxc.limit.*, as lxc-update-config renames them. */
+function renamedFamily(key: string): string | undefined {
+  if (key.startsWith('lxc.network.')) {
+    return `lxc.net.0.${key.slice('lxc.network.'.length).replace(/^ipv([46])$/, 'ipv$1.address')}`
+  }
+  if (key.startsWith('lxc.limit.')) return `lxc.prlimit.${key.slice('lxc.limit.'.length)}`
   return undefined
 }
 

@@ -153,10 +153,19 @@ function findProfile(
  * repos.conf become fragments after ours; make.profile is refused (the profile input sets it);
  * links may not lead outside the workspace.
  */
-function layUserConfig(source: string, etc: string, workspace: string): void {
+function layUserConfig(source: string, etc: string, workspaceDir: string): void {
   const problems: string[] = []
+  const workspace = realpathSync(workspaceDir)
   const copy = (from: string, to: string, rel: string): void => {
-    const real = realpathSync(from)
+    let real: string
+    try {
+      real = realpathSync(from)
+    } catch {
+      problems.push(
+        `${rel} is a link to nothing; remove it or make it point to a file in the workspace`,
+      )
+      return
+    }
     if (real !== workspace && !real.startsWith(workspace + path.sep)) {
       problems.push(
         `${rel} leads to ${real}, outside the workspace; copy the file into the config directory instead`,
@@ -185,7 +194,11 @@ function layUserConfig(source: string, etc: string, workspace: string): void {
       for (const file of fragments(from)) {
         copy(
           path.join(from, file),
-          path.join(etc, entry, `50-config${file ? `-${file.replaceAll('/', '-')}` : ''}.conf`),
+          path.join(
+            etc,
+            entry,
+            `50-config${file ? `-${file.replaceAll('/', '-').replace(/\.conf$/, '')}` : ''}.conf`,
+          ),
           `${entry}/${file}`,
         )
       }

@@ -35,11 +35,13 @@ export function formatSize(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
   let value = bytes
   let unit = 0
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+  // 1023.5 and up would print as 1024 of the smaller unit.
+  while (Math.abs(value) >= 1023.5 && unit < units.length - 1) {
     value /= 1024
     unit++
   }
   if (unit === 0) return `${bytes} B`
-  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2
+  const size = Math.abs(value)
+  const digits = size >= 99.95 ? 0 : size >= 9.995 ? 1 : 2
   return `${value.toFixed(digits)} ${units[unit] ?? ''}`
 }

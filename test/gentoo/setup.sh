@@ -24,7 +24,7 @@ log() { printf 'gentoo-setup: %s\n' "$*"; }
 # the lib*/readline/ncurses/libc packages: what the test ebuilds repackage (libraries, headers,
 # static archives, .pc files, translations); libcap2-bin: setcap for app-misc/lxcmin-special.
 APT_PACKAGES=(
-	lxc zstd bzip2 pax-utils gcc make rsync tar gzip
+	lxc zstd bzip2 pax-utils gcc make rsync tar gzip wget
 	python3 python3-venv
 	libc6 libc-bin libc6-dev libc-l10n
 	libtinfo6 libncurses6 libncursesw6 ncurses-base ncurses-bin libncurses-dev
@@ -123,6 +123,8 @@ EOF
 
 # --- Wrappers ------------------------------------------------------------------------------------
 mkdir -p "$BIN"
+# Portage 3.0.83's default unpack runs gtar, as a Gentoo system names GNU tar; Debian calls it tar.
+ln -sfn /bin/tar "$BIN/gtar"
 for cmd in emerge portageq ebuild emaint; do
 	write_if_changed "$BIN/$cmd" <<'EOF'
 #!/usr/bin/env bash

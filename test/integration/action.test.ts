@@ -223,7 +223,7 @@ describe('bad inputs fail before anything is built, each named with what to writ
       'lxc-config',
     ])
     expect(errors(result)).toContain(
-      "Input 'lxc-config': 'lxc.utsname' is an LXC 1.x/2.0 key, removed in LXC 3.0; write lxc.uts.name instead",
+      "Input 'lxc-config': 'lxc.utsname' is an LXC 1.x/2.0 key for lxc.uts.name, which the action sets; remove the line",
     )
   })
 })
