@@ -36345,7 +36345,7 @@ function createRunner(privilege, write = (t) => process.stdout.write(t)) {
       const text = (value) => options.stream ? "" : value ?? "";
       if (!options.stream) tail.push(...lastLines(text(result.all), TAIL_LINES));
       const signal = result.isTerminated ? result.signal : void 0;
-      const exitCode = result.exitCode ?? (signal ? 128 + (constants6.signals[signal] ?? 0) : -1);
+      const exitCode = result.exitCode ?? (signal ? 128 + constants6.signals[signal] : -1);
       const timedOut = deadline.passed;
       const outcome = {
         exitCode,

@@ -126,7 +126,7 @@ export function createRunner(
       if (!options.stream) tail.push(...lastLines(text(result.all), TAIL_LINES))
       const signal = result.isTerminated ? result.signal : undefined
       // A command killed by a signal exits as a shell reports it: 128 + the signal's number.
-      const exitCode = result.exitCode ?? (signal ? 128 + (constants.signals[signal] ?? 0) : -1)
+      const exitCode = result.exitCode ?? (signal ? 128 + constants.signals[signal] : -1)
       const timedOut = deadline.passed
       const outcome: Result = {
         exitCode,
@@ -200,6 +200,10 @@ export async function runPipeline(
     const command = stages[i]
     if (!result || !command) continue
     const stderr = lastLines(Buffer.from(result.stderr).toString('utf8'), TAIL_LINES)
+    if (result.isTerminated && result.signal) {
+      const code = 128 + constants.signals[result.signal]
+      throw new CommandError(describe(command), code, stderr, `was killed by ${result.signal}`)
+    }
     if (result.exitCode === undefined) {
       throw new CommandError(
         describe(command),
