@@ -211,7 +211,14 @@ async function cli(argv: readonly string[]): Promise<number> {
       )
     }
   }
-  const result = await runAction({ inputs, echo: true, ...(workspace ? { workspace } : {}) })
+  // Like the runner, keep one RUNNER_TEMP when the caller has one: cache paths depend on it.
+  const runnerTemp = process.env.RUNNER_TEMP
+  const result = await runAction({
+    inputs,
+    echo: true,
+    ...(workspace ? { workspace } : {}),
+    ...(runnerTemp ? { runnerTemp } : {}),
+  })
   console.log(`\n== main exited ${result.main.exitCode}, post exited ${result.post.exitCode}`)
   console.log('== outputs')
   for (const [k, v] of Object.entries(result.outputs))
