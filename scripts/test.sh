@@ -10,6 +10,7 @@ echo "node $(node --version), $(emerge --version | head -1)"
 npm run -s typecheck
 npm run -s lint
 npm run -s format:check
+node scripts/readme-usage.ts --check
 npm run -s test:unit
 npm run -s test:services
 bash scripts/check-dist.sh

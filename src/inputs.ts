@@ -4,7 +4,16 @@ import path from 'node:path'
 import { type Atom, isUseToken, parseAtom } from './atoms.ts'
 import { splitCommand } from './argv.ts'
 import { checkLxcKey } from './lxc.ts'
+import {
+  checkKeepFile,
+  checkKeepLocale,
+  DEFAULT_MINIMIZE,
+  MINIMIZE_LEVELS,
+  type MinimizeLevel,
+} from './minimize.ts'
+import { type PackSettings, parseEpoch, validateCompression } from './pack.ts'
 import { InputError, type InputProblem } from './errors.ts'
+import { type GatingSettings, parseGatingInputs } from './baseline.ts'
 import type { CacheSettings } from './cache.ts'
 import { DEFAULT_CACHE_DIR, DEFAULT_PROFILE, Input, type InputName } from './names.ts'
 import { parseSize } from './size.ts'
@@ -38,6 +47,17 @@ export interface Inputs {
   readonly hostDeps: HostDeps
   readonly keepSandbox: boolean
   readonly cache: CacheSettings
+  readonly pack: PackSettings
+  /** The source-date-epoch input, checked; '' when unset. */
+  readonly sourceDateEpoch: string
+  readonly upload: boolean
+  /** The tarball's file name without extension, which is also its artifact's name. */
+  readonly artifactName: string
+  readonly retentionDays: number | undefined
+  readonly minimize: MinimizeLevel
+  readonly keepFiles: readonly string[]
+  readonly keepLocales: readonly string[]
+  readonly gating: GatingSettings
 }
 
 export interface InputContext {
@@ -100,6 +120,8 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
       `'${budgetText}' is not a size; write bytes (123456), binary units (20MiB, or 20M as du -h prints it) or decimal units (20MB)`,
     )
   }
+  const gating = parseGatingInputs(get, { workspace: context.workspace, sizeBudget })
+  problems.push(...gating.problems)
   const lxcConfig = parseLxcConfig(get(Input.lxcConfig), problem)
   const hostDeps = oneOf(
     Input.hostDeps,
@@ -109,6 +131,57 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
   )
   const keepSandbox = parseBoolean(Input.keepSandbox, get(Input.keepSandbox) || 'false', problem)
   const cache = parseCache(get, problem)
+  const packed = validateCompression({
+    format: get(Input.format),
+    compression: get(Input.compression),
+    level: get(Input.compressionLevel),
+  })
+  for (const p of packed.problems) problem(p.input as InputName, p.message)
+  const sourceDateEpoch = get(Input.sourceDateEpoch)
+  if (sourceDateEpoch && parseEpoch(sourceDateEpoch) === undefined) {
+    problem(
+      Input.sourceDateEpoch,
+      `'${sourceDateEpoch}' is not a time; write whole seconds since 1970-01-01 UTC, e.g. the output of git log -1 --format=%ct`,
+    )
+  }
+  const upload = parseBoolean(Input.upload, get(Input.upload) || 'true', problem)
+  const artifactName = get(Input.artifactName) || name
+  if (get(Input.artifactName) && !NAME_RE.test(artifactName)) {
+    problem(
+      Input.artifactName,
+      `'${artifactName}' is not a file name for the tarball; use letters, digits, '.', '_' and '-' (at most 63), e.g. bash-nightly`,
+    )
+  }
+  const minimize = oneOf(
+    Input.minimize,
+    get(Input.minimize) || DEFAULT_MINIMIZE,
+    MINIMIZE_LEVELS,
+    problem,
+  )
+  const keepFiles = get(Input.keepFiles)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+  for (const file of keepFiles) {
+    const why = checkKeepFile(file)
+    if (why) problem(Input.keepFiles, why)
+  }
+  const keepLocales = words(get(Input.keepLocales))
+  for (const locale of keepLocales) {
+    const why = checkKeepLocale(locale)
+    if (why) problem(Input.keepLocales, why)
+  }
+  const retentionText = get(Input.retentionDays)
+  const retentionDays = retentionText ? Number(retentionText) : undefined
+  if (
+    retentionText &&
+    !(/^\d+$/.test(retentionText) && Number(retentionText) >= 1 && Number(retentionText) <= 90)
+  ) {
+    problem(
+      Input.retentionDays,
+      `'${retentionText}' is not a number of days; write a whole number from 1 to 90, or leave it empty for the repository's default`,
+    )
+  }
 
   if (
     problems.length ||
@@ -116,7 +189,11 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
     !hostDeps ||
     keepSandbox === undefined ||
     smokeTimeoutSeconds === undefined ||
-    !cache
+    !cache ||
+    !packed.settings ||
+    upload === undefined ||
+    !minimize ||
+    !gating.settings
   ) {
     throw new InputError(problems)
   }
@@ -134,6 +211,15 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
     hostDeps,
     keepSandbox,
     cache,
+    pack: packed.settings,
+    sourceDateEpoch,
+    upload,
+    artifactName,
+    retentionDays,
+    minimize,
+    keepFiles,
+    keepLocales,
+    gating: gating.settings,
   }
 }
 

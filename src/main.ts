@@ -1,46 +1,40 @@
 /** The build, as the flat list of steps the README describes; each step is one log group. */
 import { availableParallelism } from 'node:os'
 import * as core from '@actions/core'
-import { cacheKeys, configHash, reposHash, requestHash } from './cache-keys.ts'
-import {
-  cacheDirs,
-  type CacheState,
-  restoreCaches,
-  saveCacheState,
-  storeFor,
-  withoutBinaries,
-} from './cache.ts'
+import type { RunLinks, Uploaded } from './artifact.ts'
+import { openCache } from './cache-session.ts'
 import { BuildError, reportError } from './errors.ts'
-import { createRunner, type Runner } from './exec.ts'
+import { createRunner } from './exec.ts'
+import { packImage, uploadImage } from './image.ts'
 import { type Inputs, parseInputs } from './inputs.ts'
 import { writeLxcConfig } from './lxc.ts'
+import { explained, makeConfFragment, minimizeRootfs } from './minimize-stage.ts'
 import { BASELAYOUT } from './names.ts'
-import { etcPortage, VOLATILE_LINES } from './portage-config.ts'
-import {
-  configurePortage,
-  mergeWithFallback,
-  planRequest,
-  portageVars,
-  type Target,
-} from './portage.ts'
+import type { PackResult } from './pack.ts'
+import { configurePortage, mergeWithFallback, planRequest, type Target } from './portage.ts'
 import { preflight } from './preflight.ts'
 import { buildOutputs, setOutputs, writeSummary } from './report.ts'
 import { finishRootfs, measure } from './rootfs.ts'
-import { createSandbox } from './sandbox.ts'
-import { formatSize } from './size.ts'
+import { prepareSandbox, type Sandbox } from './sandbox.ts'
 import { smokeTest } from './smoke.ts'
-import { saveRunState } from './state.ts'
 import { step } from './step.ts'
-import { budgetLine, type BuildReport, largest, summaryMarkdown, withinBudget } from './summary.ts'
+import { type BuildReport, summaryMarkdown } from './summary.ts'
+import { gate } from './baseline.ts'
+import { configHash } from './cache-keys.ts'
+import { githubEnv, type GitHubEnv } from './github.ts'
+import { etcPortage, VOLATILE_LINES } from './portage-config.ts'
+import type { SizeReport } from './size-report.ts'
+import { sizeReport, uploadReport } from './size-stage.ts'
 
 /** The runner's environment that the action reads, once, here. */
-export interface RunEnv {
+export interface RunEnv extends RunLinks {
+  readonly github: GitHubEnv
   readonly workspace: string
   readonly runnerTemp: string
   readonly path: string
-  readonly runId: string
   readonly runAttempt: string
   readonly event: string
+  readonly sourceDateEpoch: string | undefined
   readonly uid: number | undefined
   readonly jobs: number
 }
@@ -53,6 +47,10 @@ export function runEnv(env: NodeJS.ProcessEnv = process.env): RunEnv {
     runId: env.GITHUB_RUN_ID ?? '',
     runAttempt: env.GITHUB_RUN_ATTEMPT ?? '',
     event: env.GITHUB_EVENT_NAME ?? '',
+    serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
+    repository: env.GITHUB_REPOSITORY ?? '',
+    sourceDateEpoch: env.SOURCE_DATE_EPOCH,
+    github: githubEnv(env),
     uid: process.getuid?.(),
     jobs: availableParallelism(),
   }
@@ -61,54 +59,55 @@ export function runEnv(env: NodeJS.ProcessEnv = process.env): RunEnv {
 export async function run(env: RunEnv = runEnv()): Promise<void> {
   try {
     const inputs = parseInputs((name) => core.getInput(name), { workspace: env.workspace })
-    const { report, outputs } = await build(inputs, env)
-    setOutputs(outputs)
-    await writeSummary(summaryMarkdown(report))
+    const { report, sandbox, packed, size } = await build(inputs, env)
+    // An upload that fails is reported after the outputs: the tarball is still there to use.
+    let uploadError: string | undefined
+    const uploaded = inputs.upload
+      ? await step('Upload', () => uploadImage(packed, inputs.retentionDays, env)).catch(
+          (error: unknown) => {
+            uploadError = error instanceof Error ? error.message : String(error)
+            return []
+          },
+        )
+      : []
+    const sized = await step('Size checks', () =>
+      gate({ report: size.report, reportFile: size.file, settings: inputs.gating, gh: env.github }),
+    )
+    if (inputs.gating.uploadReport) {
+      await step('Upload size report', () => uploadReport(size.file, inputs.retentionDays, env))
+    }
+    setOutputs({ ...buildOutputs({ ...report, uploaded }, sandbox), ...sized.outputs })
+    await writeSummary(`${summaryMarkdown({ ...report, uploaded })}\n${sized.summary}`)
     if (!report.smoke.passed) throw new BuildError(`Smoke test failed: ${report.smoke.reason}`)
-    if (!withinBudget(report)) {
+    if (uploadError !== undefined) {
       throw new BuildError(
-        `The rootfs is ${formatSize(report.sizeBytes)} (${report.sizeBytes} bytes), ${budgetLine(report)}. ` +
-          `Largest packages: ${largest(report.packages)}`,
+        `Uploading ${packed.path} failed: ${uploadError}. The tarball stays there (output tarball) for later steps of this job.`,
       )
     }
+    if (sized.failures.length) throw new BuildError(sized.failures.join('\n'))
   } catch (error) {
     reportError(error)
   }
 }
 
-async function build(
-  inputs: Inputs,
-  env: RunEnv,
-): Promise<{ report: BuildReport; outputs: Record<string, string> }> {
+interface Built {
+  readonly report: Omit<BuildReport, 'uploaded'>
+  readonly sandbox: Sandbox
+  readonly packed: PackResult
+  readonly size: { readonly report: SizeReport; readonly file: string }
+}
+
+async function build(inputs: Inputs, env: RunEnv): Promise<Built> {
   const host = await step('Preflight', () => preflight(env.path, env.uid))
   const runner = createRunner(host.privilege)
-  const store = storeFor(inputs.cache)
-  const cached = store !== undefined
-  const sandbox = await step('Sandbox', async () => {
-    const made = createSandbox({
-      runnerTemp: env.runnerTemp,
-      name: inputs.name,
-      runId: env.runId,
-      runAttempt: env.runAttempt,
-    })
-    // Saved at once, so that the post step cleans up whatever happens from here on.
-    saveRunState({
-      sandbox: made,
-      keepSandbox: inputs.keepSandbox,
-      privilege: host.privilege,
-      tools: host.tools,
-    })
-    if (host.privilege === 'sudo')
-      await runner.run({
-        file: host.tools.chown,
-        args: ['0:0', '--', made.rootfs],
-        privileged: true,
-      })
-    core.info(`sandbox ${made.dir}; container ${made.containerName}`)
-    return made
-  })
-  const work = cacheDirs(env.runnerTemp, inputs.name)
-  const dirs = cached ? work : { distfiles: sandbox.distdir, binpkgs: sandbox.pkgdir }
+  const sandbox = await step('Sandbox', () => prepareSandbox(runner, host, inputs, env))
+  const run = `${env.runId}-${env.runAttempt}`
+  const cache = openCache(
+    { ...env, settings: inputs.cache, name: inputs.name, profile: inputs.profile, run },
+    sandbox,
+    runner,
+    host.tools,
+  )
   await step('LXC config', () => writeLxcConfig(sandbox, inputs))
   const config = await step('Portage config root', () =>
     configurePortage(runner, host.tools.portageq, {
@@ -119,81 +118,70 @@ async function build(
       workspace: env.workspace,
       use: inputs.use,
       jobs: env.jobs,
-      dirs: { distdir: dirs.distfiles, pkgdir: dirs.binpkgs, tmpdir: sandbox.tmpdir },
-      buildpkg: cached,
+      dirs: { distdir: cache.distdir, pkgdir: cache.pkgdir, tmpdir: sandbox.tmpdir },
+      buildpkg: cache.enabled,
+      extra: makeConfFragment(inputs.minimize, inputs.keepLocales),
     }),
   )
   const target: Target = {
-    emerge: host.tools.emerge,
-    portageq: host.tools.portageq,
+    ...host.tools,
     rootfs: sandbox.rootfs,
     configRoot: config.configRoot,
-    usepkg: cached,
+    usepkg: cache.enabled,
   }
   const atoms = inputs.packages.map((a) => a.text)
-  let cache: CacheState | undefined
-  await step('Restore cache', async () => {
-    if (!store) return core.info('cache: off')
-    const [arch = '', chost = ''] = await portageVars(runner, target, ['ARCH', 'CHOST'])
-    const keys = cacheKeys({
-      arch,
-      chost,
-      profile: `${inputs.profile.repo ?? ''}:${inputs.profile.path}`,
-      configHash: configHash(etcPortage(config.configRoot), VOLATILE_LINES),
-      reposHash: reposHash(config.repos),
-      requestHash: requestHash(atoms),
-      run: `${env.runId}-${env.runAttempt}`,
-      suffix: inputs.cache.suffix,
-    })
-    const entries = await restoreCaches(store, dirs, keys)
-    cache = { settings: inputs.cache, event: env.event, root: work.root, entries, merged: false }
-    saveCacheState(cache)
-  })
-  const rejectBinaries = async (): Promise<void> => {
-    await emptyDir(runner, host.tools, dirs.binpkgs)
-    if (cache) saveCacheState((cache = withoutBinaries(cache)))
-  }
+  await step('Restore cache', () => cache.restore(target, config, atoms))
   const plan = await step('Plan', () =>
     planRequest(runner, target, [BASELAYOUT, ...atoms], inputs.hostDeps),
   )
   const base = await step(`Emerge ${BASELAYOUT}`, () =>
-    mergeWithFallback(runner, target, [BASELAYOUT], rejectBinaries),
+    mergeWithFallback(runner, target, [BASELAYOUT], () => cache.rejectBinaries()),
   )
   const rest = await step(`Emerge ${atoms.join(' ')}`, () =>
-    mergeWithFallback(runner, target, atoms, rejectBinaries),
+    mergeWithFallback(runner, target, atoms, () => cache.rejectBinaries()),
   )
-  if (cache) saveCacheState((cache = { ...cache, merged: true }))
+  cache.markMerged()
   await step('Finish', () => finishRootfs(runner, host.tools.mkdir, sandbox.rootfs))
-  const smoke = await step('Smoke test', () => smokeTest(runner, sandbox, host.tools, inputs))
+  const minimized = await step(`Minimize (${inputs.minimize})`, () =>
+    minimizeRootfs(runner, sandbox, host.tools, inputs),
+  )
+  const smoke = explained(
+    await step('Smoke test', () => smokeTest(runner, sandbox, host.tools, inputs)),
+    minimized,
+  )
+  const packed = await step('Pack', () =>
+    packImage(runner, sandbox, inputs, { ...env, sourceDateEpoch: env.sourceDateEpoch }),
+  )
   const measured = await step('Measure', () => measure(runner, host.tools.du, sandbox.rootfs))
-  const report: BuildReport = {
+  const profile = inputs.profile.repo
+    ? `${inputs.profile.repo}:${inputs.profile.path}`
+    : inputs.profile.path
+  const size = await step('Size report', () =>
+    sizeReport(runner, sandbox, host, {
+      name: inputs.name,
+      profile,
+      commit: env.github.sha || null,
+      ref: env.github.refName || null,
+      configHash: configHash(etcPortage(config.configRoot), VOLATILE_LINES),
+      tarballBytes: packed.bytes,
+    }),
+  )
+  const report = {
     name: inputs.name,
-    profile: inputs.profile.repo
-      ? `${inputs.profile.repo}:${inputs.profile.path}`
-      : inputs.profile.path,
+    profile,
     plan: plan.entries,
     hostMerges: plan.onHost,
     packages: measured.packages,
     sizeBytes: measured.sizeBytes,
     budget: inputs.sizeBudget,
     smoke,
-    cache: cache?.entries ?? [],
+    cache: cache.entries(),
     built: [...base.built, ...rest.built],
     binary: [...base.binary, ...rest.binary],
+    packed,
+    minimized,
   }
-  return { report, outputs: buildOutputs(report, sandbox) }
+  return { report, sandbox, packed, size }
 }
 
-/** Empties a directory Portage (root) wrote to. */
-async function emptyDir(
-  runner: Runner,
-  tools: { rm: string; mkdir: string },
-  dir: string,
-): Promise<void> {
-  await runner.run({
-    file: tools.rm,
-    args: ['-rf', '--one-file-system', '--', dir],
-    privileged: true,
-  })
-  await runner.run({ file: tools.mkdir, args: ['-p', '--', dir], privileged: true })
-}
+export type { Uploaded }

@@ -16,6 +16,24 @@ export const Input = {
   cacheDir: 'cache-dir',
   cacheKeySuffix: 'cache-key-suffix',
   saveCache: 'save-cache',
+  format: 'format',
+  compression: 'compression',
+  compressionLevel: 'compression-level',
+  sourceDateEpoch: 'source-date-epoch',
+  upload: 'upload',
+  artifactName: 'artifact-name',
+  retentionDays: 'retention-days',
+  minimize: 'minimize',
+  keepFiles: 'keep-files',
+  keepLocales: 'keep-locales',
+  baseline: 'baseline',
+  baselineBranch: 'baseline-branch',
+  githubToken: 'github-token',
+  maxIncrease: 'max-increase',
+  minChange: 'min-change',
+  failOn: 'fail-on',
+  comment: 'comment',
+  uploadReport: 'upload-report',
 } as const
 export type InputName = (typeof Input)[keyof typeof Input]
 
@@ -29,6 +47,16 @@ export const Output = {
   sandbox: 'sandbox',
   cacheHitDistfiles: 'cache-hit-distfiles',
   cacheHitBinpkgs: 'cache-hit-binpkgs',
+  tarball: 'tarball',
+  tarballBytes: 'tarball-bytes',
+  tarballSha256: 'tarball-sha256',
+  metadataTarball: 'metadata-tarball',
+  artifactId: 'artifact-id',
+  artifactUrl: 'artifact-url',
+  report: 'report',
+  reportMarkdown: 'report-markdown',
+  sizeDeltaBytes: 'size-delta-bytes',
+  baseline: 'baseline',
 } as const
 
 export const State = {

@@ -32,6 +32,8 @@ export interface MakeConfSpec {
   readonly dirs: SandboxDirs
   /** Make binary packages of everything built, for the cache. */
   readonly buildpkg: boolean
+  /** More make.conf lines of the action's own (minimize), before the user's files. */
+  readonly extra: string
 }
 
 /** make.conf from the inputs. Every directory Portage writes to is inside the sandbox. */
@@ -43,8 +45,8 @@ export function makeConfText(spec: MakeConfSpec): string {
     `DISTDIR="${spec.dirs.distdir}"`,
     `PKGDIR="${spec.dirs.pkgdir}"`,
     `PORTAGE_TMPDIR="${spec.dirs.tmpdir}"`,
-    ...(spec.buildpkg ? ['FEATURES="buildpkg"'] : []),
-    '',
+    ...(spec.buildpkg ? ['FEATURES="${FEATURES} buildpkg"'] : []),
+    spec.extra,
   ].join('\n')
 }
 

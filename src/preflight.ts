@@ -16,9 +16,14 @@ export interface Tools {
   readonly mkdir: string
   readonly umount: string
   readonly chown: string
+  readonly cp: string
+  /** Optional: without it, a minimized root keeps a stale but harmless ld.so.cache. */
+  readonly ldconfig: string | undefined
 }
 
-const NEEDED: Readonly<Record<keyof Tools, { command: string; from: string }>> = {
+const NEEDED: Readonly<
+  Record<Exclude<keyof Tools, 'ldconfig'>, { command: string; from: string }>
+> = {
   emerge: { command: 'emerge', from: 'sys-apps/portage' },
   portageq: { command: 'portageq', from: 'sys-apps/portage' },
   lxcExecute: { command: 'lxc-execute', from: 'app-containers/lxc' },
@@ -29,6 +34,7 @@ const NEEDED: Readonly<Record<keyof Tools, { command: string; from: string }>> =
   mkdir: { command: 'mkdir', from: 'sys-apps/coreutils' },
   umount: { command: 'umount', from: 'sys-apps/util-linux' },
   chown: { command: 'chown', from: 'sys-apps/coreutils' },
+  cp: { command: 'cp', from: 'sys-apps/coreutils' },
 }
 
 export interface Host {
@@ -53,10 +59,10 @@ export function which(command: string, searchPath: string): string | undefined {
 }
 
 export function findTools(searchPath: string): Tools {
-  const found: Partial<Record<keyof Tools, string>> = {}
+  const found: Partial<Record<keyof typeof NEEDED, string>> = {}
   const missing: string[] = []
   for (const [key, need] of Object.entries(NEEDED) as [
-    keyof Tools,
+    keyof typeof NEEDED,
     { command: string; from: string },
   ][]) {
     const at = which(need.command, searchPath)
@@ -68,7 +74,11 @@ export function findTools(searchPath: string): Tools {
       `lxcmin runs on a Gentoo runner with Portage and LXC; not found on PATH: ${missing.join(', ')}`,
     )
   }
-  return found as Tools
+  // A user's PATH often lacks the sbin directories, where ldconfig lives.
+  return {
+    ...(found as Omit<Tools, 'ldconfig'>),
+    ldconfig: which('ldconfig', `${searchPath}:/sbin:/usr/sbin`),
+  }
 }
 
 export async function preflight(searchPath: string, uid: number | undefined): Promise<Host> {

@@ -19,6 +19,20 @@ export function buildOutputs(report: BuildReport, sandbox: Sandbox): Record<stri
     [Output.sandbox]: sandbox.dir,
     [Output.cacheHitDistfiles]: cache.distfiles,
     [Output.cacheHitBinpkgs]: cache.binpkgs,
+    ...(report.packed
+      ? {
+          [Output.tarball]: report.packed.path,
+          [Output.tarballBytes]: String(report.packed.bytes),
+          [Output.tarballSha256]: report.packed.sha256,
+          [Output.metadataTarball]: report.packed.metadata?.path ?? '',
+        }
+      : {}),
+    ...(report.uploaded[0]
+      ? {
+          [Output.artifactId]: String(report.uploaded[0].id),
+          [Output.artifactUrl]: report.uploaded[0].url,
+        }
+      : {}),
   }
 }
 

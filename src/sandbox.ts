@@ -1,7 +1,11 @@
 /** The per-run working directory: everything the build writes lives below it. */
 import { mkdirSync, mkdtempSync, realpathSync } from 'node:fs'
 import path from 'node:path'
+import * as core from '@actions/core'
 import { BuildError } from './errors.ts'
+import type { Runner } from './exec.ts'
+import type { Host } from './preflight.ts'
+import { saveRunState } from './state.ts'
 
 export interface Sandbox {
   readonly dir: string
@@ -73,4 +77,35 @@ export function assertNotHostRoot(rootfs: string): void {
       `refusing to build into ${rootfs}: it resolves to the host's root directory`,
     )
   }
+}
+
+/** The sandbox, saved for the post step at once: it cleans up whatever happens from here on. */
+export async function prepareSandbox(
+  runner: Runner,
+  host: Host,
+  inputs: { readonly name: string; readonly keepSandbox: boolean },
+  env: { readonly runnerTemp: string; readonly runId: string; readonly runAttempt: string },
+): Promise<Sandbox> {
+  const sandbox = createSandbox({
+    runnerTemp: env.runnerTemp,
+    name: inputs.name,
+    runId: env.runId,
+    runAttempt: env.runAttempt,
+  })
+  saveRunState({
+    sandbox,
+    keepSandbox: inputs.keepSandbox,
+    privilege: host.privilege,
+    tools: host.tools,
+  })
+  if (host.privilege === 'sudo') {
+    // The container's root directory belongs to root, like any root file system.
+    await runner.run({
+      file: host.tools.chown,
+      args: ['0:0', '--', sandbox.rootfs],
+      privileged: true,
+    })
+  }
+  core.info(`sandbox ${sandbox.dir}; container ${sandbox.containerName}`)
+  return sandbox
 }

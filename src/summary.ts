@@ -1,6 +1,9 @@
 /** The job summary: a pure function of what the build found, so it can be tested as text. */
 import { joinCommand } from './argv.ts'
+import type { Uploaded } from './artifact.ts'
 import type { CacheEntry } from './cache.ts'
+import type { MinimizeResult } from './minimize.ts'
+import type { PackResult } from './pack.ts'
 import type { PlanEntry } from './emerge.ts'
 import type { InstalledPackage } from './rootfs.ts'
 import { formatSize } from './size.ts'
@@ -20,6 +23,11 @@ export interface BuildReport {
   /** Packages built from source, and merged from binary packages. */
   readonly built: readonly string[]
   readonly binary: readonly string[]
+  /** The packed image, and its artifacts when uploaded. */
+  readonly packed: PackResult | undefined
+  readonly uploaded: readonly Uploaded[]
+  /** What minimize removed (closure), per package. */
+  readonly minimized: MinimizeResult | undefined
 }
 
 const MAX_OUTPUT_LINES = 40
@@ -48,7 +56,7 @@ export function summaryMarkdown(report: BuildReport): string {
     `**${formatSize(report.sizeBytes)}** (${report.sizeBytes} bytes) ${ok(withinBudget(report))} ${budgetLine(report)} · ` +
       `smoke test ${smoke.passed ? 'passed' : 'failed'} ${ok(smoke.passed)} · profile \`${report.profile}\``,
     '',
-    ...packageTable(report.packages),
+    ...packageTable(report.packages, report.minimized),
     '',
     `### Smoke test ${ok(smoke.passed)}`,
     '',
@@ -57,19 +65,46 @@ export function summaryMarkdown(report: BuildReport): string {
       ? ['', `<pre>${escapeHtml(smoke.output.slice(-MAX_OUTPUT_LINES).join('\n'))}</pre>`]
       : []),
     '',
+    ...imageSection(report),
     ...cacheSection(report),
     ...planSection(report.plan, report.hostMerges),
   ]
   return lines.join('\n') + '\n'
 }
 
-function packageTable(packages: readonly InstalledPackage[]): string[] {
+function packageTable(
+  packages: readonly InstalledPackage[],
+  minimized: MinimizeResult | undefined,
+): string[] {
   const sorted = [...packages].sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name))
+  const removed = minimized?.level === 'closure' ? minimized.removedBytesByPackage : undefined
+  if (!removed) {
+    return [
+      '| Package | Version | Size |',
+      '| --- | --- | ---: |',
+      ...sorted.map((p) => `| ${p.category}/${p.name} | ${p.version} | ${formatSize(p.bytes)} |`),
+    ]
+  }
   return [
-    '| Package | Version | Size |',
-    '| --- | --- | ---: |',
-    ...sorted.map((p) => `| ${p.category}/${p.name} | ${p.version} | ${formatSize(p.bytes)} |`),
+    '| Package | Version | Size | Removed by minimize |',
+    '| --- | --- | ---: | ---: |',
+    ...sorted.map((p) => {
+      const gone = removed.get(`${p.category}/${p.name}-${p.version}`) ?? 0
+      return `| ${p.category}/${p.name} | ${p.version} | ${formatSize(p.bytes)} | ${formatSize(gone)} |`
+    }),
   ]
+}
+
+function imageSection(report: BuildReport): string[] {
+  const packed = report.packed
+  if (!packed) return []
+  const files = [packed, ...(packed.metadata ? [packed.metadata] : [])]
+  const rows = files.map((f) => {
+    const name = f.path.slice(f.path.lastIndexOf('/') + 1)
+    const link = report.uploaded.find((u) => u.name === name)
+    return `| ${link ? `[${escapeHtml(name)}](${link.url})` : escapeHtml(name)} | ${formatSize(f.bytes)} | \`sha256:${f.sha256}\` |`
+  })
+  return ['### Image', '', '| File | Size | Digest |', '| --- | ---: | --- |', ...rows, '']
 }
 
 function cacheSection(report: BuildReport): string[] {

@@ -56,6 +56,7 @@ function makeWorld(): World {
       use: ['-nls', 'readline'],
       jobs: 4,
       buildpkg: false,
+      extra: '',
       dirs: {
         distdir: path.join(sandbox, 'distfiles'),
         pkgdir: path.join(sandbox, 'binpkgs'),
@@ -99,6 +100,7 @@ describe('makeConfText', () => {
         use: ['-*', 'readline'],
         jobs: 2,
         buildpkg: false,
+        extra: '',
         dirs: { distdir: '/s/d', pkgdir: '/s/p', tmpdir: '/s/t' },
       }),
     ).toBe(
@@ -120,6 +122,7 @@ describe('makeConfText', () => {
         use: [],
         jobs: 1,
         buildpkg: false,
+        extra: '',
         dirs: { distdir: 'd', pkgdir: 'p', tmpdir: 't' },
       }),
     ).toContain('\nUSE=""\n')
@@ -127,10 +130,12 @@ describe('makeConfText', () => {
 
   it('buildpkg: makes binary packages of everything built', () => {
     const dirs = { distdir: 'd', pkgdir: 'p', tmpdir: 't' }
-    expect(makeConfText({ use: [], jobs: 1, buildpkg: true, dirs }).split('\n')).toContain(
-      'FEATURES="buildpkg"',
+    expect(
+      makeConfText({ use: [], jobs: 1, buildpkg: true, extra: '', dirs }).split('\n'),
+    ).toContain('FEATURES="${FEATURES} buildpkg"')
+    expect(makeConfText({ use: [], jobs: 1, buildpkg: false, extra: '', dirs })).not.toContain(
+      'FEATURES',
     )
-    expect(makeConfText({ use: [], jobs: 1, buildpkg: false, dirs })).not.toContain('FEATURES')
   })
 })
 

@@ -182,7 +182,12 @@ describe('inputEnv', () => {
     for (const [name, spec] of Object.entries(declared)) {
       if (spec.default !== undefined) expected[`INPUT_${name.toUpperCase()}`] = spec.default
     }
+    // The runner evaluates the token expression; here it is GITHUB_TOKEN, unset in tests.
+    expected['INPUT_GITHUB-TOKEN'] = ''
+    const saved = process.env.GITHUB_TOKEN
+    delete process.env.GITHUB_TOKEN
     const env = inputEnv({}, ACTION_YML)
+    if (saved !== undefined) process.env.GITHUB_TOKEN = saved
     expect(env).toEqual(expected)
     expect(env).toMatchObject({
       INPUT_PROFILE: 'default/linux/amd64/23.0/no-multilib',

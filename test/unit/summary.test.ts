@@ -61,6 +61,9 @@ const report = (overrides: Partial<BuildReport> = {}): BuildReport => ({
     'app-shells/bash-5.2_p37-r1',
   ],
   binary: [],
+  packed: undefined,
+  uploaded: [],
+  minimized: undefined,
   ...overrides,
 })
 

@@ -1,0 +1,46 @@
+/** The size report as the build writes it, and its upload as the baseline of later runs. */
+import path from 'node:path'
+import * as core from '@actions/core'
+import { type RunLinks, uploadFile } from './artifact.ts'
+import type { Runner } from './exec.ts'
+import { type Host, which } from './preflight.ts'
+import type { Sandbox } from './sandbox.ts'
+import {
+  buildSizeReport,
+  listRootfs,
+  type ReportMeta,
+  type SizeReport,
+  writeReportFile,
+} from './size-report.ts'
+
+export async function sizeReport(
+  runner: Runner,
+  sandbox: Sandbox,
+  host: Host,
+  meta: ReportMeta,
+): Promise<{ report: SizeReport; file: string }> {
+  // As root the rootfs is read directly; through sudo, find lists what the user cannot read.
+  const entries =
+    host.privilege === 'root'
+      ? undefined
+      : await listRootfs(runner, which('find', '/usr/bin:/bin') ?? 'find', sandbox.rootfs)
+  const report = buildSizeReport(sandbox.rootfs, meta, entries)
+  const file = writeReportFile(path.join(sandbox.dir, 'out'), report)
+  core.info(`size report: ${file}`)
+  return { report, file }
+}
+
+/** The report goes along with the image; without it later runs have no baseline, which is only a warning. */
+export async function uploadReport(
+  file: string,
+  retentionDays: number | undefined,
+  links: RunLinks,
+): Promise<void> {
+  try {
+    await uploadFile(file, retentionDays, links)
+  } catch (error) {
+    core.warning(
+      `Could not upload the size report ${path.basename(file)}: ${error instanceof Error ? error.message : String(error)}`,
+    )
+  }
+}
