@@ -157,14 +157,20 @@ async function build(inputs: Inputs, env: RunEnv): Promise<Built> {
     ? `${inputs.profile.repo}:${inputs.profile.path}`
     : inputs.profile.path
   const size = await step('Size report', () =>
-    sizeReport(runner, sandbox, host, {
-      name: inputs.name,
-      profile,
-      commit: env.github.sha || null,
-      ref: env.github.refName || null,
-      configHash: configHash(etcPortage(config.configRoot), VOLATILE_LINES),
-      tarballBytes: packed.bytes,
-    }),
+    sizeReport(
+      runner,
+      sandbox,
+      host,
+      {
+        name: inputs.name,
+        profile,
+        commit: env.github.sha || null,
+        ref: env.github.refName || null,
+        configHash: configHash(etcPortage(config.configRoot), VOLATILE_LINES),
+        tarballBytes: packed.bytes,
+      },
+      env.runnerTemp,
+    ),
   )
   const report = {
     name: inputs.name,

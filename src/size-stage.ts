@@ -13,11 +13,16 @@ import {
   writeReportFile,
 } from './size-report.ts'
 
+/**
+ * The report goes to RUNNER_TEMP, outside the sandbox: the post step removes the sandbox, and the
+ * report output must stay readable to the end of the job (the runner empties RUNNER_TEMP then).
+ */
 export async function sizeReport(
   runner: Runner,
   sandbox: Sandbox,
   host: Host,
   meta: ReportMeta,
+  runnerTemp: string,
 ): Promise<{ report: SizeReport; file: string }> {
   // As root the rootfs is read directly; through sudo, find lists what the user cannot read.
   const entries =
@@ -25,7 +30,10 @@ export async function sizeReport(
       ? undefined
       : await listRootfs(runner, which('find', '/usr/bin:/bin') ?? 'find', sandbox.rootfs)
   const report = buildSizeReport(sandbox.rootfs, meta, entries)
-  const file = writeReportFile(path.join(sandbox.dir, 'out'), report)
+  const file = writeReportFile(
+    path.join(runnerTemp, 'lxcmin-reports', sandbox.containerName),
+    report,
+  )
   core.info(`size report: ${file}`)
   return { report, file }
 }

@@ -95,10 +95,10 @@ function emergeRoot(tmp: string, cfg: string, name: string): string {
   return root
 }
 
-/** Runs uploadReport (src/baseline.ts) in a child, as the action would: the library reads env. */
+/** Uploads as the action does (src/size-stage.ts), in a child: the library reads env. */
 function uploadInChild(file: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const script = `import { uploadReport } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../src/baseline.ts'))}
-const id = await uploadReport(${JSON.stringify(file)}, { info: (m) => console.log(m), notice: console.log, warning: (m) => console.log('WARNING ' + m) })
+  const script = `import { uploadFile } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../src/artifact.ts'))}
+const { id } = await uploadFile(${JSON.stringify(file)}, undefined, { serverUrl: 'https://github.com', repository: 'lxcmin/lxcmin', runId: '1' })
 console.log('ID ' + id)`
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
