@@ -27553,7 +27553,7 @@ var require_commonjs2 = __commonJS({
 });
 
 // src/post.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readdirSync as readdirSync2, readFileSync as readFileSync4 } from "node:fs";
 import path18 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
@@ -76830,12 +76830,19 @@ function localStore(root) {
     },
     save(kind, dir, key) {
       const target = path17.join(kindDir(kind), shortHash(key));
-      if (entries(kind).some((e) => e.key === key)) return Promise.resolve(false);
+      if (entries(kind).some((e) => e.key === key)) return Promise.resolve("exists");
       const partial = path17.join(kindDir(kind), `.partial-${randomUUID5()}`);
       try {
         copyTree(dir, partial, () => true);
         writeFileSync4(path17.join(partial, KEY_FILE), key);
-        renameSync(partial, target);
+        try {
+          renameSync(partial, target);
+        } catch (error2) {
+          const code = error2.code;
+          if ((code === "ENOTEMPTY" || code === "EEXIST") && entries(kind).some((e) => e.key === key))
+            return Promise.resolve("exists");
+          throw error2;
+        }
       } finally {
         rmSync(partial, { recursive: true, force: true });
       }
@@ -76895,8 +76902,12 @@ async function saveEntries(store, entries, context3) {
         info(`Not saving the ${entry.kind} cache: ${decision.why}`);
         continue;
       }
-      if (await store.save(entry.kind, entry.dir, entry.key))
-        info(`Saved the ${entry.kind} cache as ${entry.key}`);
+      const saved = await store.save(entry.kind, entry.dir, entry.key);
+      if (saved === "exists")
+        info(
+          `The ${entry.kind} cache ${entry.key} is already saved (by another job); kept that one`
+        );
+      else if (saved) info(`Saved the ${entry.kind} cache as ${entry.key}`);
       else warning(`The ${entry.kind} cache was not saved (${entry.key}); see the lines above`);
     } catch (error2) {
       warning(`Could not save the ${entry.kind} cache: ${message(error2)}`);
@@ -76938,6 +76949,8 @@ async function run() {
   }
   const runner = createRunner(state3.privilege);
   await attempt("stop the container", () => stopContainer(runner, state3));
+  await attempt("remove LXC's locks", () => removeLxcLocks(runner, state3));
+  await attempt("remove the container's cgroups", () => removeCgroups(runner, state3));
   await attempt("unmount the sandbox", () => unmountBelow(runner, state3));
   await attempt("save the caches", () => saveCaches(runner, state3));
   if (state3.keepSandbox) {
@@ -76974,6 +76987,35 @@ async function stopContainer(runner, state3) {
   }
   await runner.run({ file: state3.tools.lxcStop, args: lxcStopArgs(ref), privileged: true });
   info(`stopped container ${state3.sandbox.containerName}, which was still running`);
+}
+var LXC_LOCK_DIR = "/run/lxc/lock";
+async function removeLxcLocks(runner, state3) {
+  const dir = path18.join(LXC_LOCK_DIR, state3.sandbox.dir);
+  if (!dir.startsWith(`${LXC_LOCK_DIR}/`) || path18.resolve(dir) !== dir) return;
+  await runner.run({
+    file: state3.tools.rm,
+    args: ["-rf", "--one-file-system", "--", dir],
+    privileged: true
+  });
+}
+var CGROUP_ROOT = "/sys/fs/cgroup";
+async function removeCgroups(runner, state3) {
+  const name = state3.sandbox.containerName;
+  const ours = /* @__PURE__ */ new Set([`lxc.payload.${name}`, `lxc.monitor.${name}`]);
+  const dirs = (dir) => readdirSync2(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path18.join(dir, e.name));
+  const found = [];
+  const look = (dir, depth) => {
+    for (const sub of dirs(dir)) {
+      if (ours.has(path18.basename(sub))) found.push(sub);
+      else if (depth < 4) look(sub, depth + 1);
+    }
+  };
+  look(CGROUP_ROOT, 0);
+  if (!found.length) return;
+  const below = (dir) => [dir, ...dirs(dir).flatMap(below)];
+  const all = found.flatMap(below).sort((a2, b) => b.length - a2.length);
+  await runner.run({ file: state3.tools.rmdir, args: ["--", ...all], privileged: true });
+  info(`removed ${found.length} cgroups left by container ${name}`);
 }
 function mountsBelow(mountinfo, dir) {
   const unescape2 = (s) => s.replace(/\\([0-7]{3})/g, (_, o2) => String.fromCharCode(parseInt(o2, 8)));

@@ -37,30 +37,23 @@ import {
   successfulRuns,
   upsertComment,
 } from './github.ts'
+import { Input, Output } from './names.ts'
 import { parseSize } from './size.ts'
 import { parseSizeReport, reportFileName, type SizeReport } from './size-report.ts'
 import { commentMarker, sizeCommentMarkdown, sizeSummaryMarkdown } from './size-summary.ts'
 
-/** The input names this module reads (they must match action.yml). */
+/** The inputs this module reads: the names are declared once, in names.ts. */
 export const GatingInput = {
-  baseline: 'baseline',
-  baselineBranch: 'baseline-branch',
-  githubToken: 'github-token',
-  maxIncrease: 'max-increase',
-  minChange: 'min-change',
-  failOn: 'fail-on',
-  comment: 'comment',
-  uploadReport: 'upload-report',
+  baseline: Input.baseline,
+  baselineBranch: Input.baselineBranch,
+  githubToken: Input.githubToken,
+  maxIncrease: Input.maxIncrease,
+  minChange: Input.minChange,
+  failOn: Input.failOn,
+  comment: Input.comment,
+  uploadReport: Input.uploadReport,
 } as const
 export type GatingInputName = (typeof GatingInput)[keyof typeof GatingInput]
-
-/** The output names this module sets (they must match action.yml). */
-export const GatingOutput = {
-  report: 'report',
-  reportMarkdown: 'report-markdown',
-  sizeDeltaBytes: 'size-delta-bytes',
-  baseline: 'baseline',
-} as const
 
 export type BaselineSource =
   | { readonly kind: 'none' }
@@ -466,10 +459,10 @@ export async function gate(spec: GateSpec): Promise<GateOutcome> {
     comment,
     commented,
     outputs: {
-      [GatingOutput.report]: spec.reportFile,
-      [GatingOutput.reportMarkdown]: comment,
-      [GatingOutput.sizeDeltaBytes]: delta === undefined ? '' : String(delta),
-      [GatingOutput.baseline]: baseline.baseline?.label ?? '',
+      [Output.report]: spec.reportFile,
+      [Output.reportMarkdown]: comment,
+      [Output.sizeDeltaBytes]: delta === undefined ? '' : String(delta),
+      [Output.baseline]: baseline.baseline?.label ?? '',
     },
     failures: evaluation.failures,
   }

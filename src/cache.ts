@@ -53,8 +53,8 @@ export interface CacheEntry {
 export interface CacheStore {
   /** The key that matched, or undefined on a miss. Throws on failures. */
   restore(kind: CacheKind, dir: string, key: CacheKey): Promise<string | undefined>
-  /** Whether it was saved. Throws on failures. */
-  save(kind: CacheKind, dir: string, key: string): Promise<boolean>
+  /** Whether it was saved; 'exists' when another job saved that key first. Throws on failures. */
+  save(kind: CacheKind, dir: string, key: string): Promise<boolean | 'exists'>
 }
 
 export const CACHE_TIMEOUT_MS = 10 * 60_000
@@ -134,12 +134,23 @@ export function localStore(root: string): CacheStore {
     },
     save(kind, dir, key) {
       const target = path.join(kindDir(kind), shortHash(key))
-      if (entries(kind).some((e) => e.key === key)) return Promise.resolve(false)
+      if (entries(kind).some((e) => e.key === key)) return Promise.resolve('exists' as const)
       const partial = path.join(kindDir(kind), `.partial-${randomUUID()}`)
       try {
         copyTree(dir, partial, () => true)
         writeFileSync(path.join(partial, KEY_FILE), key)
-        renameSync(partial, target)
+        try {
+          renameSync(partial, target)
+        } catch (error) {
+          // Another job renamed its copy of the same key into place first.
+          const code = (error as NodeJS.ErrnoException).code
+          if (
+            (code === 'ENOTEMPTY' || code === 'EEXIST') &&
+            entries(kind).some((e) => e.key === key)
+          )
+            return Promise.resolve('exists' as const)
+          throw error
+        }
       } finally {
         rmSync(partial, { recursive: true, force: true })
       }
@@ -236,8 +247,12 @@ export async function saveEntries(
         core.info(`Not saving the ${entry.kind} cache: ${decision.why}`)
         continue
       }
-      if (await store.save(entry.kind, entry.dir, entry.key))
-        core.info(`Saved the ${entry.kind} cache as ${entry.key}`)
+      const saved = await store.save(entry.kind, entry.dir, entry.key)
+      if (saved === 'exists')
+        core.info(
+          `The ${entry.kind} cache ${entry.key} is already saved (by another job); kept that one`,
+        )
+      else if (saved) core.info(`Saved the ${entry.kind} cache as ${entry.key}`)
       else core.warning(`The ${entry.kind} cache was not saved (${entry.key}); see the lines above`)
     } catch (error) {
       core.warning(`Could not save the ${entry.kind} cache: ${message(error)}`)

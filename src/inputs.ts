@@ -16,6 +16,7 @@ import { InputError, type InputProblem } from './errors.ts'
 import { type GatingSettings, parseGatingInputs } from './baseline.ts'
 import type { CacheSettings } from './cache.ts'
 import { DEFAULT_CACHE_DIR, DEFAULT_PROFILE, Input, type InputName } from './names.ts'
+import { userConfigProblems } from './portage-config.ts'
 import { parseSize } from './size.ts'
 
 export type HostDeps = 'warn' | 'deny' | 'allow'
@@ -72,6 +73,14 @@ export type GetInput = (name: InputName) => string
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/
 // eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
 const CONTROL_RE = /[\u0000-\u001f\u007f]/
+/** No ebuild file name (PN-PV.ebuild) is longer than a directory entry: 255 bytes. */
+const MAX_ATOM = 255
+
+/** A value quoted in a message: a long one is cut, so that the message stays readable. */
+function quoted(text: string): string {
+  return text.length <= 80 ? text : `${text.slice(0, 60)}… (${text.length} characters)`
+}
+
 const PROFILE_RE =
   /^(?:(?<repo>[A-Za-z0-9_][A-Za-z0-9_-]*):)?(?<path>[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*)$/
 
@@ -86,6 +95,10 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
   const profile = parseProfile(get(Input.profile) || DEFAULT_PROFILE, problem)
   const configText = get(Input.config)
   const config = configText ? workspaceDir(Input.config, configText, context, problem) : undefined
+  // Its links and files are checked now too, before anything is started.
+  if (config)
+    for (const message of userConfigProblems(config, context.workspace))
+      problem(Input.config, message)
   const repositories = words(get(Input.repositories)).flatMap((p) => {
     const dir = workspaceDir(Input.repositories, p, context, problem)
     return dir ? [dir] : []
@@ -98,11 +111,12 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
         `'${token}' is not a USE flag; write flags like 'readline', '-nls' or '-*'`,
       )
   }
-  const name = get(Input.name) || defaultName(packages)
+  const givenName = get(Input.name)
+  const name = givenName || defaultName(packages)
   if (!NAME_RE.test(name)) {
     problem(
       Input.name,
-      `'${name}' is not a container name; use letters, digits, '.', '_' and '-' (at most 63, starting with a letter or digit), e.g. bash-minimal`,
+      `${givenName ? `'${quoted(name)}' is` : `'${quoted(name)}', the name of the first package, is`} not a container name; use letters, digits, '.', '_' and '-' (at most 63, starting with a letter or digit), e.g. bash-minimal`,
     )
   }
   const smokeTest = parseSmokeTest(get(Input.smokeTest), problem)
@@ -274,6 +288,13 @@ function parsePackages(text: string, problem: Problem): Atom[] {
     )
   const atoms: Atom[] = []
   for (const token of tokens) {
+    if (token.length > MAX_ATOM) {
+      problem(
+        Input.packages,
+        `'${quoted(token)}' is not a package atom: no package name is that long (at most ${MAX_ATOM} characters)`,
+      )
+      continue
+    }
     const atom = parseAtom(token)
     if (typeof atom === 'string') problem(Input.packages, atom)
     else atoms.push(atom)

@@ -156,7 +156,20 @@ function findProfile(
  * links may not lead outside the workspace.
  */
 function layUserConfig(source: string, etc: string, workspaceDir: string): void {
+  const problems = layOrCheck(source, etc, workspaceDir)
+  if (problems.length)
+    throw new InputError(problems.map((message) => ({ input: Input.config, message })))
+}
+
+/** What is wrong with a config directory, checked without copying anything: for inputs.ts. */
+export function userConfigProblems(source: string, workspaceDir: string): string[] {
+  return layOrCheck(source, undefined, workspaceDir)
+}
+
+/** Copies the config directory over etc, or with etc undefined only checks it; returns the problems. */
+function layOrCheck(source: string, etc: string | undefined, workspaceDir: string): string[] {
   const problems: string[] = []
+  const into = etc ?? ''
   const workspace = realpathSync(workspaceDir)
   const copy = (from: string, to: string, rel: string): void => {
     let real: string
@@ -175,13 +188,13 @@ function layUserConfig(source: string, etc: string, workspaceDir: string): void 
       return
     }
     if (lstatSync(real).isDirectory()) {
-      mkdirSync(to, { recursive: true })
+      if (etc !== undefined) mkdirSync(to, { recursive: true })
       for (const entry of readdirSync(real).sort())
         copy(path.join(from, entry), path.join(to, entry), `${rel}/${entry}`)
     } else if (rel.startsWith('make.conf') && ROOT_VARIABLES.test(readFileSync(real, 'utf8'))) {
       const variable = ROOT_VARIABLES.exec(readFileSync(real, 'utf8'))?.[1] ?? 'ROOT'
       problems.push(`${rel} sets ${variable}, which only the action may set; remove that line`)
-    } else {
+    } else if (etc !== undefined) {
       copyFileSync(real, to)
     }
   }
@@ -197,7 +210,7 @@ function layUserConfig(source: string, etc: string, workspaceDir: string): void 
         copy(
           path.join(from, file),
           path.join(
-            etc,
+            into,
             entry,
             `50-config${file ? `-${file.replaceAll('/', '-').replace(/\.conf$/, '')}` : ''}.conf`,
           ),
@@ -205,11 +218,10 @@ function layUserConfig(source: string, etc: string, workspaceDir: string): void 
         )
       }
     } else {
-      copy(from, path.join(etc, entry), entry)
+      copy(from, path.join(into, entry), entry)
     }
   }
-  if (problems.length)
-    throw new InputError(problems.map((message) => ({ input: Input.config, message })))
+  return problems
 }
 
 /** The files of a make.conf or repos.conf, which may be one file ('') or a directory tree. */

@@ -7,6 +7,7 @@ import {
   mergeArgs,
   parseFailure,
   parsePlan,
+  stripAnsi,
   portageEnv,
   pretendArgs,
   type PlanEntry,
@@ -133,6 +134,8 @@ export class MergeError extends BuildError {
 }
 
 const EMERGING = /^>>> Emerging (binary )?\(\d+ of \d+\) (\S+?)(?:::\S+)?(?: for | to |$)/
+/** ENOSPC as tar, bash, Python and Portage print it. */
+const NO_SPACE = /No space left on device|\[Errno 28\]/
 
 /** Merges atoms into the container's root, emerge's output streamed live. */
 export async function merge(
@@ -149,21 +152,27 @@ export async function merge(
   core.info(describe(command))
   const built: string[] = []
   const binary: string[] = []
+  let noSpace: string | undefined
   const onLine = (line: string): void => {
     const m = EMERGING.exec(line)
     if (m?.[2]) (m[1] ? binary : built).push(m[2])
+    if (noSpace === undefined && NO_SPACE.test(line)) noSpace = stripAnsi(line).trim()
   }
   const result = await runner.run(command, { stream: true, allowFailure: true, onLine })
   if (result.exitCode === 0) return { built, binary }
+  // The first ENOSPC is the cause; what fails after it (a phase, Python) only follows from it.
+  const full = noSpace
+    ? ` The disk is full: "${noSpace}". Free space on the file system of ${target.rootfs} (the runner's temp directory), or build less.`
+    : ''
   const failure = parseFailure(result.tail)
   if (failure.cpv) {
     const where = failure.log ? ` Build log: ${failure.log}` : ''
-    const message = `${failure.cpv} failed in the ${failure.phase ?? 'unknown'} phase.${where}`
+    const message = `${failure.cpv} failed in the ${failure.phase ?? 'unknown'} phase.${full}${where}`
     core.error(message, { title: 'emerge failed' })
     throw new MergeError(`emerge ${atoms.join(' ')} failed: ${message}`, binary.length > 0, true)
   }
   const error = new CommandError(describe(command), result.exitCode, result.tail.slice(-25))
-  throw new MergeError(error.message, binary.length > 0, false)
+  throw new MergeError(`${error.message}${full}`, binary.length > 0, false)
 }
 
 /**

@@ -2,7 +2,7 @@
  * The post step: stops a container that is still running, unmounts anything left below the
  * sandbox, removes the sandbox. It only ever warns: cleanup must not fail a job.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import * as core from '@actions/core'
 import { createRunner, type Runner } from './exec.ts'
@@ -18,6 +18,8 @@ export async function run(): Promise<void> {
   }
   const runner = createRunner(state.privilege)
   await attempt('stop the container', () => stopContainer(runner, state))
+  await attempt("remove LXC's locks", () => removeLxcLocks(runner, state))
+  await attempt("remove the container's cgroups", () => removeCgroups(runner, state))
   await attempt('unmount the sandbox', () => unmountBelow(runner, state))
   await attempt('save the caches', () => saveCaches(runner, state))
   if (state.keepSandbox) {
@@ -57,6 +59,53 @@ async function stopContainer(runner: Runner, state: RunState): Promise<void> {
   }
   await runner.run({ file: state.tools.lxcStop, args: lxcStopArgs(ref), privileged: true })
   core.info(`stopped container ${state.sandbox.containerName}, which was still running`)
+}
+
+/** Where LXC keeps its lock files when run as root (lxc_global_config_value: RUNTIME_PATH/lxc/lock). */
+export const LXC_LOCK_DIR = '/run/lxc/lock'
+
+/**
+ * lxc-execute, lxc-info and lxc-stop lock the container in LXC_LOCK_DIR/<lxcpath>/ and leave the
+ * directories there: remove those of the sandbox, once the container is stopped.
+ */
+async function removeLxcLocks(runner: Runner, state: RunState): Promise<void> {
+  const dir = path.join(LXC_LOCK_DIR, state.sandbox.dir)
+  if (!dir.startsWith(`${LXC_LOCK_DIR}/`) || path.resolve(dir) !== dir) return
+  await runner.run({
+    file: state.tools.rm,
+    args: ['-rf', '--one-file-system', '--', dir],
+    privileged: true,
+  })
+}
+
+export const CGROUP_ROOT = '/sys/fs/cgroup'
+
+/**
+ * The container's cgroups (lxc.payload.<name> and lxc.monitor.<name>, in every hierarchy): LXC's
+ * monitor removes them when it exits, not when it was killed. rmdir removes only cgroups without
+ * processes: a container that still runs keeps its own (and this warns).
+ */
+async function removeCgroups(runner: Runner, state: RunState): Promise<void> {
+  const name = state.sandbox.containerName
+  const ours = new Set([`lxc.payload.${name}`, `lxc.monitor.${name}`])
+  const dirs = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => path.join(dir, e.name))
+  const found: string[] = []
+  const look = (dir: string, depth: number): void => {
+    for (const sub of dirs(dir)) {
+      if (ours.has(path.basename(sub))) found.push(sub)
+      else if (depth < 4) look(sub, depth + 1)
+    }
+  }
+  look(CGROUP_ROOT, 0)
+  if (!found.length) return
+  // Cgroups the container made inside its own go first.
+  const below = (dir: string): string[] => [dir, ...dirs(dir).flatMap(below)]
+  const all = found.flatMap(below).sort((a, b) => b.length - a.length)
+  await runner.run({ file: state.tools.rmdir, args: ['--', ...all], privileged: true })
+  core.info(`removed ${found.length} cgroups left by container ${name}`)
 }
 
 /** Mount points at or below a directory, deepest first, from a mountinfo text. */

@@ -15,6 +15,7 @@ export interface Tools {
   readonly rm: string
   readonly mkdir: string
   readonly umount: string
+  readonly rmdir: string
   readonly chown: string
   readonly cp: string
   /** Optional: without it, a minimized root keeps a stale but harmless ld.so.cache. */
@@ -33,6 +34,7 @@ const NEEDED: Readonly<
   rm: { command: 'rm', from: 'sys-apps/coreutils' },
   mkdir: { command: 'mkdir', from: 'sys-apps/coreutils' },
   umount: { command: 'umount', from: 'sys-apps/util-linux' },
+  rmdir: { command: 'rmdir', from: 'sys-apps/coreutils' },
   chown: { command: 'chown', from: 'sys-apps/coreutils' },
   cp: { command: 'cp', from: 'sys-apps/coreutils' },
 }

@@ -281,10 +281,6 @@ describe('size gating on real builds (the modules, on roots built with the Porta
     expect(log.lines.filter((l) => l.startsWith('warning'))).toEqual([])
   })
 })
-
-// Skipped until the size inputs and outputs (src/baseline.ts GatingInput, GatingOutput) are wired
-// into main.ts, inputs.ts, names.ts and action.yml: run-action.ts refuses inputs that action.yml
-// does not declare. Un-skip then, after `npm run bundle`.
 describe('size gating through the bundled action', () => {
   const tmp = path.join(tmpdir(), `lxcmin-gating-action-${process.pid}`)
   let services: Services

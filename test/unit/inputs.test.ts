@@ -239,8 +239,7 @@ describe('parseInputs: paths in the workspace', () => {
     ])
   })
 
-  it('accepts the workspace itself and an absolute path inside it', () => {
-    expect(parse({ ...BASH, config: '.' }).config).toBe(workspace)
+  it('accepts an absolute path inside the workspace', () => {
     expect(parse({ ...BASH, config: path.join(workspace, 'config') }).config).toBe(
       path.join(workspace, 'config'),
     )
