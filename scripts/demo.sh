@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's demo: set up the project's own Gentoo host (where no real Gentoo is present), start
 # local stand-ins for GitHub's cache and artifact services, and run the bundled action the way the
-# runner does, twice: a cold build of a bash container, then a warm one from the binary package cache.
+# runner does, twice: a cold build of a bash container, then a warm one from the binary package
+# cache (both in one stand-in workflow run, so each artifact gets its own name).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [[ ! -f /etc/gentoo-release ]]; then
@@ -29,6 +30,7 @@ for run in cold warm; do
   echo "=== $run build"
   node scripts/run-action.ts \
     --with packages=app-shells/bash \
+    --with artifact-name="bash-$run" \
     --with size-budget=64MiB \
     --with "smoke-test=/bin/bash -c 'echo ok from \$0'" \
     "$@" | tee "$work/$run.log" | grep -E '^(=|[a-z-]+: |  =|ok from|::error|::warning)' || true

@@ -24,9 +24,9 @@ export function buildOutputs(report: BuildReport, sandbox: Sandbox): Record<stri
           [Output.tarball]: report.packed.path,
           [Output.tarballBytes]: String(report.packed.bytes),
           [Output.tarballSha256]: report.packed.sha256,
-          [Output.metadataTarball]: report.packed.metadata?.path ?? '',
         }
       : {}),
+    ...(report.packed?.metadata ? { [Output.metadataTarball]: report.packed.metadata.path } : {}),
     ...(report.uploaded[0]
       ? {
           [Output.artifactId]: String(report.uploaded[0].id),
