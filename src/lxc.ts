@@ -118,6 +118,15 @@ export interface LxcConfigSpec {
   readonly extra: readonly { key: string; value: string }[]
 }
 
+/** Capabilities no container needs: loading modules, raw I/O, the clock, MAC policy. */
+export const DROPPED_CAPABILITIES = [
+  'mac_admin',
+  'mac_override',
+  'sys_module',
+  'sys_rawio',
+  'sys_time',
+] as const
+
 /** The recipe's config, in the key names of LXC 3.0 and later, with no network. */
 export function lxcConfigText(spec: LxcConfigSpec): string {
   const lines = [
@@ -128,6 +137,8 @@ export function lxcConfigText(spec: LxcConfigSpec): string {
     'lxc.autodev = 1',
     'lxc.tty.max = 1',
     'lxc.pty.max = 1',
+    // Smoke-test confinement: the capabilities LXC's own common.conf drops for every container.
+    `lxc.cap.drop = ${DROPPED_CAPABILITIES.join(' ')}`,
   ]
   if (spec.extra.length)
     lines.push('# from the lxc-config input', ...spec.extra.map((l) => `${l.key} = ${l.value}`))

@@ -186,14 +186,15 @@ describe('lxcConfigText', () => {
         'lxc.autodev = 1',
         'lxc.tty.max = 1',
         'lxc.pty.max = 1',
+        'lxc.cap.drop = mac_admin mac_override sys_module sys_rawio sys_time',
         '',
       ].join('\n'),
     )
   })
 
-  it('has exactly the six recipe settings, none of them a legacy key', () => {
+  it('has the six recipe settings and the dropped capabilities, none of them a legacy key', () => {
     const lines = settings(lxcConfigText({ name: 'c', rootfs: '/r', extra: [] }))
-    expect(lines).toHaveLength(6)
+    expect(lines).toHaveLength(7)
     for (const line of lines) {
       const key = line.split(' = ')[0] ?? ''
       expect(checkLxcKey(key) === undefined || OWNED.includes(key), key).toBe(true)
@@ -213,10 +214,10 @@ describe('lxcConfigText', () => {
     })
     expect(
       text.endsWith(
-        'lxc.pty.max = 1\n# from the lxc-config input\nlxc.environment = TERM=dumb\nlxc.cgroup2.memory.max = 64M\n',
+        'lxc.cap.drop = mac_admin mac_override sys_module sys_rawio sys_time\n# from the lxc-config input\nlxc.environment = TERM=dumb\nlxc.cgroup2.memory.max = 64M\n',
       ),
     ).toBe(true)
-    expect(settings(text)).toHaveLength(8)
+    expect(settings(text)).toHaveLength(9)
   })
 })
 
