@@ -76761,9 +76761,7 @@ var State = {
   /** One JSON object, see state.ts. */
   run: "lxcmin",
   /** The cache entries restored, for the post step to save. */
-  cache: "lxcmin-cache",
-  /** Set once every package is merged: binary packages are worth saving from then on. */
-  merged: "lxcmin-merged"
+  cache: "lxcmin-cache"
 };
 
 // src/cache.ts

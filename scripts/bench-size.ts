@@ -14,6 +14,7 @@ import { execFile, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { buildSizeReport } from '../src/size-report.ts'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import * as prettier from 'prettier'
@@ -22,7 +23,6 @@ import { lxcConfigText } from '../src/lxc.ts'
 import { makeConfFragment, minimize, type MinimizeResult } from '../src/minimize.ts'
 import { elfClosure } from '../src/minimize-closure.ts'
 import { readVdb } from '../src/minimize-vdb.ts'
-import { installedPackages } from '../src/rootfs.ts'
 import { formatSize } from '../src/size.ts'
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -220,8 +220,13 @@ async function measure(request: Request, index: number): Promise<Measured> {
   const floorTime = await timed(() =>
     Promise.resolve(floor(standard.value, [entry, ...request.keepFiles], floorRoot)),
   )
+  const readVdbSizes = (
+    root: string,
+  ): readonly { category: string; name: string; bytes: number }[] =>
+    buildSizeReport(root, { name: 'bench', profile: '', commit: null, ref: null, configHash: null })
+      .packages
   const perPackage = (root: string): Map<string, number> =>
-    new Map(installedPackages(root).map((p) => [`${p.category}/${p.name}`, p.bytes]))
+    new Map(readVdbSizes(root).map((p) => [`${p.category}/${p.name}`, p.bytes]))
   return {
     request,
     bytes: {

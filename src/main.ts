@@ -1,7 +1,7 @@
 /** The build, as the flat list of steps the README describes; each step is one log group. */
 import { availableParallelism } from 'node:os'
 import * as core from '@actions/core'
-import type { RunLinks, Uploaded } from './artifact.ts'
+import type { RunLinks } from './artifact.ts'
 import { openCache } from './cache-session.ts'
 import { BuildError, reportError } from './errors.ts'
 import { createRunner } from './exec.ts'
@@ -152,7 +152,7 @@ async function build(inputs: Inputs, env: RunEnv): Promise<Built> {
   const packed = await step('Pack', () =>
     packImage(runner, sandbox, inputs, { ...env, sourceDateEpoch: env.sourceDateEpoch }),
   )
-  const measured = await step('Measure', () => measure(runner, host.tools.du, sandbox.rootfs))
+  const sizeBytes = await step('Measure', () => measure(runner, host.tools.du, sandbox.rootfs))
   const profile = inputs.profile.repo
     ? `${inputs.profile.repo}:${inputs.profile.path}`
     : inputs.profile.path
@@ -177,8 +177,8 @@ async function build(inputs: Inputs, env: RunEnv): Promise<Built> {
     profile,
     plan: plan.entries,
     hostMerges: plan.onHost,
-    packages: measured.packages,
-    sizeBytes: measured.sizeBytes,
+    packages: size.report.packages,
+    sizeBytes,
     budget: inputs.sizeBudget,
     smoke,
     cache: cache.entries(),
@@ -189,5 +189,3 @@ async function build(inputs: Inputs, env: RunEnv): Promise<Built> {
   }
   return { report, sandbox, packed, size }
 }
-
-export type { Uploaded }

@@ -64,8 +64,6 @@ export const State = {
   run: 'lxcmin',
   /** The cache entries restored, for the post step to save. */
   cache: 'lxcmin-cache',
-  /** Set once every package is merged: binary packages are worth saving from then on. */
-  merged: 'lxcmin-merged',
 } as const
 
 export const DEFAULT_PROFILE = 'default/linux/amd64/23.0/no-multilib'

@@ -1,8 +1,9 @@
 /** The finished root file system: last touches, what is installed in it, and how big it is. */
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { lstatSync, readlinkSync } from 'node:fs'
 import path from 'node:path'
 import * as core from '@actions/core'
 import type { Runner } from './exec.ts'
+import type { PackageSize } from './size-report.ts'
 import { formatSize } from './size.ts'
 
 /** The directories the container needs that no package creates (the recipe's step 6). */
@@ -42,76 +43,14 @@ export function resolveInRoot(root: string, inside: string): string | undefined 
   return path.join(root, ...done)
 }
 
-export interface InstalledPackage {
-  readonly category: string
-  readonly name: string
-  readonly version: string
-  readonly slot: string
-  readonly repo: string
-  /** Bytes of the package's files in the rootfs; a hard-linked file counts for its first owner only. */
-  readonly bytes: number
-}
+/** A package as the summary and the outputs show it: from the size report (size-report.ts). */
+export type InstalledPackage = Pick<PackageSize, 'category' | 'name' | 'version' | 'bytes'>
 
 const PF = /^(.+)-(\d+(?:\.\d+)*[a-z]?(?:_(?:alpha|beta|pre|rc|p)\d*)*(?:-r\d+)?)$/
 
 export function splitPf(pf: string): { name: string; version: string } | undefined {
   const m = PF.exec(pf)
   return m?.[1] && m[2] ? { name: m[1], version: m[2] } : undefined
-}
-
-/** The package database in the rootfs (var/db/pkg), with each package's bytes from its CONTENTS. */
-export function installedPackages(rootfs: string): InstalledPackage[] {
-  const vdb = path.join(rootfs, 'var', 'db', 'pkg')
-  const seen = new Set<string>()
-  const packages: InstalledPackage[] = []
-  const list = (dir: string): string[] => {
-    try {
-      return readdirSync(dir).sort()
-    } catch {
-      return []
-    }
-  }
-  const read = (dir: string, file: string): string => {
-    try {
-      return readFileSync(path.join(dir, file), 'utf8').trim()
-    } catch {
-      return ''
-    }
-  }
-  for (const category of list(vdb)) {
-    for (const pf of list(path.join(vdb, category))) {
-      const dir = path.join(vdb, category, pf)
-      const parsed = splitPf(pf)
-      if (!parsed || pf.startsWith('-MERGING-')) continue
-      packages.push({
-        category,
-        ...parsed,
-        slot: read(dir, 'SLOT') || '0',
-        repo: read(dir, 'repository'),
-        bytes: contentsBytes(rootfs, read(dir, 'CONTENTS'), seen),
-      })
-    }
-  }
-  return packages
-}
-
-/** Bytes of the files and links a CONTENTS lists, each inode counted once across calls. */
-export function contentsBytes(rootfs: string, contents: string, seen: Set<string>): number {
-  let bytes = 0
-  for (const line of contents.split('\n')) {
-    const m = /^(obj|sym) (.+?)(?: [0-9a-f]{32} \d+| -> .+ \d+)$/.exec(line)
-    if (!m?.[2]) continue
-    try {
-      const st = lstatSync(path.join(rootfs, m[2]))
-      const id = `${st.dev}:${st.ino}`
-      if (seen.has(id)) continue
-      seen.add(id)
-      bytes += st.size
-    } catch {
-      // Removed after the merge: it takes no room.
-    }
-  }
-  return bytes
 }
 
 /** `=cat/pkg-1.0`: one atom per package, as the packages output lists them. */
@@ -125,20 +64,14 @@ export async function finishRootfs(runner: Runner, mkdir: string, rootfs: string
   await runner.run({ file: mkdir, args: ['-p', '--', ...dirs], privileged: true })
 }
 
-export interface Measured {
-  /** As du --apparent-size counts (hard links once). */
-  readonly sizeBytes: number
-  readonly packages: readonly InstalledPackage[]
-}
-
-export async function measure(runner: Runner, du: string, rootfs: string): Promise<Measured> {
+/** Bytes of the rootfs as du --apparent-size counts them (hard links once). */
+export async function measure(runner: Runner, du: string, rootfs: string): Promise<number> {
   const result = await runner.run({
     file: du,
     args: ['-s', '--apparent-size', '--block-size=1', '--', rootfs],
     privileged: true,
   })
   const sizeBytes = Number(result.stdout.trim().split(/\s+/)[0])
-  const packages = installedPackages(rootfs)
-  core.info(`${formatSize(sizeBytes)} (${sizeBytes} bytes), ${packages.length} packages`)
-  return { sizeBytes, packages }
+  core.info(`${formatSize(sizeBytes)} (${sizeBytes} bytes)`)
+  return sizeBytes
 }

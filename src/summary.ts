@@ -143,12 +143,3 @@ function planSection(plan: readonly PlanEntry[], host: readonly PlanEntry[]): st
   }
   return lines
 }
-
-/** The largest packages, for the over-budget error. */
-export function largest(packages: readonly InstalledPackage[], count = 5): string {
-  return [...packages]
-    .sort((a, b) => b.bytes - a.bytes)
-    .slice(0, count)
-    .map((p) => `${p.category}/${p.name}-${p.version} ${formatSize(p.bytes)}`)
-    .join(', ')
-}

@@ -7,7 +7,6 @@ import {
   type BuildReport,
   budgetLine,
   escapeHtml,
-  largest,
   summaryMarkdown,
   withinBudget,
 } from '../../src/summary.ts'
@@ -18,8 +17,6 @@ const pkg = (category: string, name: string, version: string, bytes: number): In
   category,
   name,
   version,
-  slot: '0',
-  repo: 'gentoo',
   bytes,
 })
 
@@ -327,34 +324,6 @@ describe('budgetLine and withinBudget', () => {
   ])('%d bytes, budget %s', (sizeBytes, budget, within, line) => {
     expect(withinBudget({ sizeBytes, budget })).toBe(within)
     expect(budgetLine({ sizeBytes, budget })).toBe(line)
-  })
-})
-
-describe('largest', () => {
-  const many = [
-    ...PACKAGES,
-    pkg('sys-libs', 'glibc', '2.40-r5', 30 * MiB),
-    pkg('sys-libs', 'zlib', '1.3.1-r1', 100),
-  ]
-
-  it('the five largest, largest first', () => {
-    expect(largest(many)).toBe(
-      'sys-libs/glibc-2.40-r5 30.0 MiB, app-shells/bash-5.2_p37-r1 7.00 MiB, sys-libs/ncurses-6.5_p20250125 2.10 MiB, ' +
-        'sys-libs/readline-8.2_p13 1.00 MiB, sys-apps/baselayout-2.14 40.0 KiB',
-    )
-  })
-
-  it('as many as asked', () => {
-    expect(largest(many, 2)).toBe(
-      'sys-libs/glibc-2.40-r5 30.0 MiB, app-shells/bash-5.2_p37-r1 7.00 MiB',
-    )
-    expect(largest([], 3)).toBe('')
-  })
-
-  it('does not reorder its argument', () => {
-    const copy = [...many]
-    largest(many)
-    expect(many).toEqual(copy)
   })
 })
 
