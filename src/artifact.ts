@@ -32,11 +32,32 @@ export async function uploadFile(
   retentionDays: number | undefined,
   links: RunLinks,
 ): Promise<Uploaded> {
-  const name = path.basename(file)
+  return upload(path.basename(file), [file], path.dirname(file), true, retentionDays, links)
+}
+
+/** Uploads files below root as one zipped artifact, with their paths relative to root. */
+export async function uploadFiles(
+  name: string,
+  files: readonly string[],
+  root: string,
+  retentionDays: number | undefined,
+  links: RunLinks,
+): Promise<Uploaded> {
+  return upload(name, files, root, false, retentionDays, links)
+}
+
+async function upload(
+  name: string,
+  files: readonly string[],
+  root: string,
+  skipArchive: boolean,
+  retentionDays: number | undefined,
+  links: RunLinks,
+): Promise<Uploaded> {
   const client = new DefaultArtifactClient()
-  const options = { skipArchive: true, ...(retentionDays === undefined ? {} : { retentionDays }) }
+  const options = { skipArchive, ...(retentionDays === undefined ? {} : { retentionDays }) }
   const response = await withTimeout(
-    client.uploadArtifact(name, [file], path.dirname(file), options),
+    client.uploadArtifact(name, [...files], root, options),
     UPLOAD_TIMEOUT_MS,
     `uploading ${name}`,
   )

@@ -1,5 +1,5 @@
 /** Reads every input once, validates all of them, and reports every problem at once. */
-import { realpathSync, statSync } from 'node:fs'
+import { readFileSync, realpathSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { type Atom, isUseToken, parseAtom } from './atoms.ts'
 import { splitCommand } from './argv.ts'
@@ -15,11 +15,19 @@ import { type PackSettings, parseEpoch, validateCompression } from './pack.ts'
 import { InputError, type InputProblem } from './errors.ts'
 import { type GatingSettings, parseGatingInputs } from './baseline.ts'
 import type { CacheSettings } from './cache.ts'
-import { DEFAULT_CACHE_DIR, DEFAULT_PROFILE, Input, type InputName } from './names.ts'
+import {
+  CACHE_ROOTS_ENV,
+  DEFAULT_CACHE_DIR,
+  DEFAULT_PROFILE,
+  Input,
+  type InputName,
+} from './names.ts'
 import { userConfigProblems } from './portage-config.ts'
 import { parseSize } from './size.ts'
 
 export type HostDeps = 'warn' | 'deny' | 'allow'
+export type HostCheck = 'warn' | 'error' | 'off'
+export type UploadLogs = 'on-failure' | 'never'
 
 export interface LxcLine {
   readonly key: string
@@ -47,6 +55,12 @@ export interface Inputs {
   readonly lxcConfig: readonly LxcLine[]
   readonly hostDeps: HostDeps
   readonly keepSandbox: boolean
+  /** Smoke-test in a user namespace, with the rootfs idmapped. */
+  readonly unprivileged: boolean
+  /** The seccomp policy file (real path, inside the workspace), or undefined. */
+  readonly seccomp: string | undefined
+  readonly hostCheck: HostCheck
+  readonly uploadLogs: UploadLogs
   readonly cache: CacheSettings
   readonly pack: PackSettings
   /** The source-date-epoch input, checked; '' when unset. */
@@ -64,6 +78,8 @@ export interface Inputs {
 export interface InputContext {
   /** Where relative paths are resolved, and which they must stay inside. */
   readonly workspace: string
+  /** Directories besides DEFAULT_CACHE_DIR and the workspace that cache-dir may be below. */
+  readonly cacheRoots?: readonly string[]
 }
 
 /** What `core.getInput` returns for a name: the trimmed value, '' when unset. */
@@ -94,13 +110,15 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
   const packages = parsePackages(get(Input.packages), problem)
   const profile = parseProfile(get(Input.profile) || DEFAULT_PROFILE, problem)
   const configText = get(Input.config)
-  const config = configText ? workspaceDir(Input.config, configText, context, problem) : undefined
+  const config = configText
+    ? workspacePath(Input.config, configText, 'directory', context, problem)
+    : undefined
   // Its links and files are checked now too, before anything is started.
   if (config)
     for (const message of userConfigProblems(config, context.workspace))
       problem(Input.config, message)
   const repositories = words(get(Input.repositories)).flatMap((p) => {
-    const dir = workspaceDir(Input.repositories, p, context, problem)
+    const dir = workspacePath(Input.repositories, p, 'directory', context, problem)
     return dir ? [dir] : []
   })
   const use = words(get(Input.use))
@@ -136,7 +154,19 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
   }
   const gating = parseGatingInputs(get, { workspace: context.workspace, sizeBudget })
   problems.push(...gating.problems)
-  const lxcConfig = parseLxcConfig(get(Input.lxcConfig), problem)
+  const unprivileged = parseBoolean(Input.unprivileged, get(Input.unprivileged) || 'false', problem)
+  const seccompText = get(Input.seccomp)
+  const seccomp = seccompText
+    ? workspacePath(Input.seccomp, seccompText, 'file', context, problem)
+    : undefined
+  if (seccomp) {
+    const why = checkSeccompPolicy(seccomp)
+    if (why) problem(Input.seccomp, why)
+  }
+  const lxcConfig = parseLxcConfig(get(Input.lxcConfig), problem, {
+    unprivileged: unprivileged === true,
+    seccomp: seccomp !== undefined,
+  })
   const hostDeps = oneOf(
     Input.hostDeps,
     get(Input.hostDeps) || 'warn',
@@ -144,7 +174,19 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
     problem,
   )
   const keepSandbox = parseBoolean(Input.keepSandbox, get(Input.keepSandbox) || 'false', problem)
-  const cache = parseCache(get, problem)
+  const hostCheck = oneOf(
+    Input.hostCheck,
+    get(Input.hostCheck) || 'warn',
+    ['warn', 'error', 'off'] as const,
+    problem,
+  )
+  const uploadLogs = oneOf(
+    Input.uploadLogs,
+    get(Input.uploadLogs) || 'on-failure',
+    ['on-failure', 'never'] as const,
+    problem,
+  )
+  const cache = parseCache(get, context, problem)
   const packed = validateCompression({
     format: get(Input.format),
     compression: get(Input.compression),
@@ -202,6 +244,9 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
     !profile ||
     !hostDeps ||
     keepSandbox === undefined ||
+    unprivileged === undefined ||
+    !hostCheck ||
+    !uploadLogs ||
     smokeTimeoutSeconds === undefined ||
     !cache ||
     !packed.settings ||
@@ -224,6 +269,10 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
     lxcConfig,
     hostDeps,
     keepSandbox,
+    unprivileged,
+    seccomp,
+    hostCheck,
+    uploadLogs,
     cache,
     pack: packed.settings,
     sourceDateEpoch,
@@ -237,7 +286,11 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
   }
 }
 
-function parseCache(get: GetInput, problem: Problem): CacheSettings | undefined {
+function parseCache(
+  get: GetInput,
+  context: InputContext,
+  problem: Problem,
+): CacheSettings | undefined {
   const mode = oneOf(
     Input.cache,
     get(Input.cache) || 'actions',
@@ -261,6 +314,9 @@ function parseCache(get: GetInput, problem: Problem): CacheSettings | undefined 
       Input.cacheDir,
       `'${dir}' must be an absolute directory path without '..', other than /, e.g. ${DEFAULT_CACHE_DIR}`,
     )
+  } else if (mode === 'local') {
+    const why = cacheDirProblem(dir, context)
+    if (why) problem(Input.cacheDir, why)
   }
   const suffix = get(Input.cacheKeySuffix)
   if (!/^[A-Za-z0-9._+-]{0,64}$/.test(suffix)) {
@@ -318,10 +374,11 @@ function defaultName(packages: readonly Atom[]): string {
   return packages[0]?.name.replace(/[^A-Za-z0-9_.-]/g, '-') ?? 'lxcmin'
 }
 
-/** A directory given relative to the workspace, which it must stay inside (links resolved). */
-function workspaceDir(
+/** A directory or file given relative to the workspace, which it must stay inside (links resolved). */
+function workspacePath(
   input: InputName,
   text: string,
+  kind: 'directory' | 'file',
   context: InputContext,
   problem: Problem,
 ): string | undefined {
@@ -334,25 +391,68 @@ function workspaceDir(
   let real: string
   try {
     real = realpathSync(resolved)
-    if (!statSync(real).isDirectory())
-      return problem(
-        input,
-        `'${text}' is not a directory; give a directory relative to the workspace`,
-      )
+    const stat = statSync(real)
+    if (kind === 'directory' ? !stat.isDirectory() : !stat.isFile())
+      return problem(input, `'${text}' is not a ${kind}; give a ${kind} relative to the workspace`)
   } catch {
     return problem(
       input,
-      `'${text}' does not exist (looked for ${resolved}); give a directory relative to the workspace`,
+      `'${text}' does not exist (looked for ${resolved}); give a ${kind} relative to the workspace`,
     )
   }
   const workspace = realpathSync(context.workspace)
-  if (real !== workspace && !real.startsWith(workspace + path.sep)) {
+  if (!isBelow(real, workspace)) {
     return problem(
       input,
-      `'${text}' resolves to ${real}, outside the workspace ${workspace}; give a directory inside the workspace`,
+      `'${text}' resolves to ${real}, outside the workspace ${workspace}; give a ${kind} inside the workspace`,
     )
   }
   return real
+}
+
+function isBelow(target: string, dir: string): boolean {
+  return target === dir || target.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep)
+}
+
+/** The path with its deepest existing ancestor's links resolved (the rest does not exist yet). */
+function realpathOfAncestor(target: string): string {
+  const rest: string[] = []
+  let at = path.resolve(target)
+  for (;;) {
+    try {
+      return path.join(realpathSync(at), ...rest.reverse())
+    } catch {
+      const parent = path.dirname(at)
+      if (parent === at) return path.join(at, ...rest.reverse())
+      rest.push(path.basename(at))
+      at = parent
+    }
+  }
+}
+
+/** Why cache-dir may not be used: it must lie below a directory meant for it, links resolved. */
+export function cacheDirProblem(dir: string, context: InputContext): string | undefined {
+  const roots = [DEFAULT_CACHE_DIR, context.workspace, ...(context.cacheRoots ?? [])]
+    .filter((r) => path.isAbsolute(r) && path.resolve(r) !== '/')
+    .map(realpathOfAncestor)
+  const real = realpathOfAncestor(dir)
+  if (roots.some((root) => isBelow(real, root))) return undefined
+  return `'${dir}'${real === path.resolve(dir) ? '' : ` (${real})`} is outside the directories a cache may be kept in (${roots.join(', ')}); use a directory below ${DEFAULT_CACHE_DIR}, e.g. ${DEFAULT_CACHE_DIR}/shared, or ask the runner's administrator to list its parent in ${CACHE_ROOTS_ENV}`
+}
+
+/** LXC's seccomp policy files start with the format version, 1 or 2 (lxc.container.conf(5)). */
+export function checkSeccompPolicy(file: string): string | undefined {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    return `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`
+  }
+  const first = text.split('\n', 1)[0]?.trim()
+  if (first !== '1' && first !== '2') {
+    return `${file} is not an LXC seccomp policy: its first line must be the format version, 1 or 2 (e.g. '2', then 'denylist' and one syscall per line)`
+  }
+  return undefined
 }
 
 function parseSmokeTest(text: string, problem: Problem): string[] | undefined {
@@ -381,7 +481,22 @@ export function parseDuration(text: string): number | undefined {
   return value > 0 && value <= 24 * 3600 ? value : undefined
 }
 
-function parseLxcConfig(text: string, problem: Problem): LxcLine[] {
+/** Keys other inputs set: a line of lxc-config would fight them. */
+const KEYS_OF_INPUTS: readonly {
+  key: RegExp
+  input: InputName
+  when: 'unprivileged' | 'seccomp'
+}[] = [
+  { key: /^lxc\.idmap$/, input: Input.unprivileged, when: 'unprivileged' },
+  { key: /^lxc\.rootfs\.options$/, input: Input.unprivileged, when: 'unprivileged' },
+  { key: /^lxc\.seccomp\.profile$/, input: Input.seccomp, when: 'seccomp' },
+]
+
+function parseLxcConfig(
+  text: string,
+  problem: Problem,
+  set: { readonly unprivileged: boolean; readonly seccomp: boolean },
+): LxcLine[] {
   const lines: LxcLine[] = []
   for (const raw of text.split('\n')) {
     const line = raw.trim()
@@ -389,7 +504,13 @@ function parseLxcConfig(text: string, problem: Problem): LxcLine[] {
     const eq = line.indexOf('=')
     const key = (eq < 0 ? line : line.slice(0, eq)).trim()
     const value = eq < 0 ? '' : line.slice(eq + 1).trim()
-    const keyProblem = eq < 0 ? undefined : checkLxcKey(key)
+    const owner = KEYS_OF_INPUTS.find((k) => k.key.test(key) && set[k.when])
+    const keyProblem =
+      eq < 0
+        ? undefined
+        : owner
+          ? `'${key}' is set by the action from the ${owner.input} input; remove the line`
+          : checkLxcKey(key)
     if (eq < 0 || !key.startsWith('lxc.')) {
       problem(
         Input.lxcConfig,

@@ -1,5 +1,8 @@
-import { writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, statSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import * as core from '@actions/core'
+import { BuildError } from './errors.ts'
+import { type IdMap, idmapLines, readIdMap } from './idmap.ts'
 import type { Sandbox } from './sandbox.ts'
 
 /** The LXC side: which LXC can run the container, its config file, and lxc-* argument builders. */
@@ -108,14 +111,23 @@ export function parseLxcVersion(text: string): [number, number, number] | undefi
 }
 
 export function lxcVersionSupported(v: readonly number[]): boolean {
+  return atLeast(v, MIN_LXC)
+}
+
+/** Whether version v (major, minor, ...) is at least min (major, minor). */
+export function atLeast(v: readonly number[], min: readonly [number, number]): boolean {
   const [major = 0, minor = 0] = v
-  return major > MIN_LXC[0] || (major === MIN_LXC[0] && minor >= MIN_LXC[1])
+  return major > min[0] || (major === min[0] && minor >= min[1])
 }
 
 export interface LxcConfigSpec {
   readonly name: string
   readonly rootfs: string
   readonly extra: readonly { key: string; value: string }[]
+  /** unprivileged: the container's user namespace. */
+  readonly idmap?: IdMap | undefined
+  /** The seccomp policy file the container runs under. */
+  readonly seccomp?: string | undefined
 }
 
 /** Capabilities no container needs: loading modules, raw I/O, the clock, MAC policy. */
@@ -140,6 +152,9 @@ export function lxcConfigText(spec: LxcConfigSpec): string {
     // Smoke-test confinement: the capabilities LXC's own common.conf drops for every container.
     `lxc.cap.drop = ${DROPPED_CAPABILITIES.join(' ')}`,
   ]
+  if (spec.idmap)
+    lines.push('# unprivileged: root is a subordinate id on the host', ...idmapLines(spec.idmap))
+  if (spec.seccomp) lines.push('# from the seccomp input', `lxc.seccomp.profile = ${spec.seccomp}`)
   if (spec.extra.length)
     lines.push('# from the lxc-config input', ...spec.extra.map((l) => `${l.key} = ${l.value}`))
   return lines.join('\n') + '\n'
@@ -181,12 +196,54 @@ export function lxcInfoArgs(ref: ContainerRef): string[] {
   return ['-P', ref.lxcpath, '-n', ref.name, '-s', '-H']
 }
 
-/** Writes the container's config into the sandbox and shows it. */
+export interface LxcInputs {
+  readonly name: string
+  readonly lxcConfig: LxcConfigSpec['extra']
+  readonly unprivileged: boolean
+  readonly seccomp: string | undefined
+}
+
+/**
+ * Writes the container's config into the sandbox and shows it. The seccomp policy is copied next
+ * to it, so that the config names a file that lives as long as the sandbox and no later step of
+ * the job can change.
+ */
 export function writeLxcConfig(
-  sandbox: Pick<Sandbox, 'lxcConfig' | 'rootfs'>,
-  inputs: { readonly name: string; readonly lxcConfig: LxcConfigSpec['extra'] },
+  sandbox: Pick<Sandbox, 'lxcConfig' | 'rootfs' | 'dir'>,
+  inputs: LxcInputs,
+  readMap: () => IdMap = readIdMap,
 ): void {
-  const text = lxcConfigText({ name: inputs.name, rootfs: sandbox.rootfs, extra: inputs.lxcConfig })
+  let seccomp: string | undefined
+  if (inputs.seccomp) {
+    seccomp = path.join(sandbox.dir, 'seccomp.policy')
+    copyFileSync(inputs.seccomp, seccomp)
+  }
+  const idmap = inputs.unprivileged ? readMap() : undefined
+  if (idmap) openPathFor(sandbox.dir, idmap)
+  const text = lxcConfigText({
+    name: inputs.name,
+    rootfs: sandbox.rootfs,
+    extra: inputs.lxcConfig,
+    idmap,
+    seccomp,
+  })
   writeFileSync(sandbox.lxcConfig, text)
   core.info(`${sandbox.lxcConfig}:\n${text}`)
+}
+
+/**
+ * The container's root is a subordinate id on the host: it must be able to pass through every
+ * directory down to the rootfs and the lxcpath. The sandbox (made 0700) gets search permission
+ * for others, without read; a directory above it that lacks it is an error naming it.
+ */
+export function openPathFor(sandboxDir: string, idmap: IdMap): void {
+  chmodSync(sandboxDir, 0o711)
+  for (let dir = path.dirname(sandboxDir); ; dir = path.dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new BuildError(
+        `unprivileged: true needs the container's root (host uid ${idmap.uid.start}) to pass through ${dir}, which others may not search; give it search permission (chmod o+x ${dir}) or point RUNNER_TEMP elsewhere`,
+      )
+    }
+    if (dir === path.dirname(dir)) break
+  }
 }

@@ -1,18 +1,22 @@
 /** The build, as the flat list of steps the README describes; each step is one log group. */
 import { availableParallelism } from 'node:os'
+import path from 'node:path'
 import * as core from '@actions/core'
 import type { RunLinks } from './artifact.ts'
 import { openCache } from './cache-session.ts'
 import { BuildError, reportError } from './errors.ts'
-import { createRunner } from './exec.ts'
+import { createRunner, type Runner } from './exec.ts'
 import { packImage, uploadImage } from './image.ts'
 import { type Inputs, parseInputs } from './inputs.ts'
 import { writeLxcConfig } from './lxc.ts'
 import { explained, makeConfFragment, minimizeRootfs } from './minimize-stage.ts'
-import { BASELAYOUT } from './names.ts'
+import { BASELAYOUT, CACHE_ROOTS_ENV, Output } from './names.ts'
+import type { PlanEntry } from './emerge.ts'
+import { checkHost, type HostWatch, reportHostCheck, watchHost } from './host-stage.ts'
+import { uploadLogs } from './logs.ts'
 import type { PackResult } from './pack.ts'
 import { configurePortage, mergeWithFallback, planRequest, type Target } from './portage.ts'
-import { preflight } from './preflight.ts'
+import { preflight, type Tools } from './preflight.ts'
 import { buildOutputs, setOutputs, writeSummary } from './report.ts'
 import { finishRootfs, measure } from './rootfs.ts'
 import { prepareSandbox, type Sandbox } from './sandbox.ts'
@@ -37,6 +41,8 @@ export interface RunEnv extends RunLinks {
   readonly sourceDateEpoch: string | undefined
   readonly uid: number | undefined
   readonly jobs: number
+  /** Where cache-dir may be besides the default and the workspace: the tool cache, and what the runner's administrator allows. */
+  readonly cacheRoots: readonly string[]
 }
 
 export function runEnv(env: NodeJS.ProcessEnv = process.env): RunEnv {
@@ -53,17 +59,36 @@ export function runEnv(env: NodeJS.ProcessEnv = process.env): RunEnv {
     github: githubEnv(env),
     uid: process.getuid?.(),
     jobs: availableParallelism(),
+    cacheRoots: [env.RUNNER_TOOL_CACHE ?? '', ...(env[CACHE_ROOTS_ENV] ?? '').split(':')].filter(
+      (d) => path.isAbsolute(d),
+    ),
   }
 }
 
+/** What the build has got to: what the failure path needs to check the host and upload logs. */
+interface Progress {
+  runner?: Runner
+  tools?: Tools
+  sandbox?: Sandbox
+  watch?: HostWatch
+  hostMerges: readonly PlanEntry[]
+  hostChecked: boolean
+}
+
 export async function run(env: RunEnv = runEnv()): Promise<void> {
+  const progress: Progress = { hostMerges: [], hostChecked: false }
+  let inputs: Inputs | undefined
   try {
-    const inputs = parseInputs((name) => core.getInput(name), { workspace: env.workspace })
-    const { report, sandbox, packed, size } = await build(inputs, env)
+    inputs = parseInputs((name) => core.getInput(name), {
+      workspace: env.workspace,
+      cacheRoots: env.cacheRoots,
+    })
+    const settings = inputs
+    const { report, sandbox, packed, size } = await build(settings, env, progress)
     // An upload that fails is reported after the outputs: the tarball is still there to use.
     let uploadError: string | undefined
-    const uploaded = inputs.upload
-      ? await step('Upload', () => uploadImage(packed, inputs.retentionDays, env)).catch(
+    const uploaded = settings.upload
+      ? await step('Upload', () => uploadImage(packed, settings.retentionDays, env)).catch(
           (error: unknown) => {
             uploadError = error instanceof Error ? error.message : String(error)
             return []
@@ -71,23 +96,80 @@ export async function run(env: RunEnv = runEnv()): Promise<void> {
         )
       : []
     const sized = await step('Size checks', () =>
-      gate({ report: size.report, reportFile: size.file, settings: inputs.gating, gh: env.github }),
+      gate({
+        report: size.report,
+        reportFile: size.file,
+        settings: settings.gating,
+        gh: env.github,
+      }),
     )
-    if (inputs.gating.uploadReport) {
-      await step('Upload size report', () => uploadReport(size.file, inputs.retentionDays, env))
+    if (settings.gating.uploadReport) {
+      await step('Upload size report', () => uploadReport(size.file, settings.retentionDays, env))
     }
-    setOutputs({ ...buildOutputs({ ...report, uploaded }, sandbox), ...sized.outputs })
-    await writeSummary(`${summaryMarkdown({ ...report, uploaded })}\n${sized.summary}`)
-    if (!report.smoke.passed) throw new BuildError(`Smoke test failed: ${report.smoke.reason}`)
-    if (uploadError !== undefined) {
-      throw new BuildError(
-        `Uploading ${packed.path} failed: ${uploadError}. The tarball stays there (output tarball) for later steps of this job.`,
-      )
+    const host = await hostCheck(progress, settings.hostCheck)
+    setOutputs({
+      ...buildOutputs({ ...report, uploaded }, sandbox),
+      ...sized.outputs,
+      [Output.hostChanges]: host.changed.join('\n'),
+    })
+    await writeSummary(
+      `${summaryMarkdown({ ...report, uploaded })}\n${sized.summary}${hostSummary(host.changed)}`,
+    )
+    const failures = [
+      ...(report.smoke.passed ? [] : [`Smoke test failed: ${report.smoke.reason}`]),
+      ...(uploadError === undefined
+        ? []
+        : [
+            `Uploading ${packed.path} failed: ${uploadError}. The tarball stays there (output tarball) for later steps of this job.`,
+          ]),
+      ...sized.failures,
+      ...(host.failure ? [host.failure] : []),
+    ]
+    if (failures.length) {
+      if (!report.smoke.passed) await attachLogs(settings, env, progress)
+      throw new BuildError(failures.join('\n'))
     }
-    if (sized.failures.length) throw new BuildError(sized.failures.join('\n'))
   } catch (error) {
+    if (inputs && !(error instanceof BuildError && progress.hostChecked)) {
+      // The build itself failed: what it did to the host, and its logs, still count.
+      const host = await hostCheck(progress, inputs.hostCheck)
+      if (host.failure) core.error(host.failure)
+      await attachLogs(inputs, env, progress)
+    }
     reportError(error)
   }
+}
+
+/** The host check at the end of the build, once, whether the build passed or not. */
+async function hostCheck(
+  progress: Progress,
+  mode: Inputs['hostCheck'],
+): Promise<{ readonly failure: string | undefined; readonly changed: readonly string[] }> {
+  const watch = progress.watch
+  if (!watch || progress.hostChecked) return { failure: undefined, changed: [] }
+  progress.hostChecked = true
+  const result = await step('Host check', () => checkHost(watch, progress.hostMerges))
+  const reported = reportHostCheck(result, mode)
+  if (reported.changed.length) core.setOutput(Output.hostChanges, reported.changed.join('\n'))
+  return reported
+}
+
+function hostSummary(changed: readonly string[]): string {
+  if (!changed.length) return ''
+  const shown = changed.slice(0, 20).map((f) => `- \`${f}\``)
+  const more =
+    changed.length > shown.length ? [`- … and ${changed.length - shown.length} more`] : []
+  return `\n### Host check\n\nThe build changed these paths on the runner outside its sandbox:\n\n${[...shown, ...more].join('\n')}\n`
+}
+
+/** A failed build's logs, as an artifact (upload-logs: on-failure). */
+async function attachLogs(inputs: Inputs, env: RunEnv, progress: Progress): Promise<void> {
+  const { runner, tools, sandbox } = progress
+  if (inputs.uploadLogs !== 'on-failure' || !runner || !tools || !sandbox) return
+  const uploaded = await step('Upload logs', () =>
+    uploadLogs(runner, tools.chown, sandbox, inputs, env, env.uid),
+  )
+  if (uploaded) core.setOutput(Output.logsArtifactId, String(uploaded.id))
 }
 
 interface Built {
@@ -97,10 +179,19 @@ interface Built {
   readonly size: { readonly report: SizeReport; readonly file: string }
 }
 
-async function build(inputs: Inputs, env: RunEnv): Promise<Built> {
-  const host = await step('Preflight', () => preflight(env.path, env.uid))
+async function build(inputs: Inputs, env: RunEnv, progress: Progress): Promise<Built> {
+  const host = await step('Preflight', () => preflight(env.path, env.uid, inputs))
   const runner = createRunner(host.privilege)
+  progress.runner = runner
+  progress.tools = host.tools
+  if (inputs.hostCheck !== 'off') {
+    const ownDirs = [env.runnerTemp, env.workspace, ...(inputs.cache.dir ? [inputs.cache.dir] : [])]
+    progress.watch = await step('Host snapshot', () =>
+      watchHost(runner, host.tools.portageq, ownDirs),
+    )
+  }
   const sandbox = await step('Sandbox', () => prepareSandbox(runner, host, inputs, env))
+  progress.sandbox = sandbox
   const run = `${env.runId}-${env.runAttempt}`
   const cache = openCache(
     { ...env, settings: inputs.cache, name: inputs.name, profile: inputs.profile, run },
@@ -118,7 +209,12 @@ async function build(inputs: Inputs, env: RunEnv): Promise<Built> {
       workspace: env.workspace,
       use: inputs.use,
       jobs: env.jobs,
-      dirs: { distdir: cache.distdir, pkgdir: cache.pkgdir, tmpdir: sandbox.tmpdir },
+      dirs: {
+        distdir: cache.distdir,
+        pkgdir: cache.pkgdir,
+        tmpdir: sandbox.tmpdir,
+        logdir: sandbox.logs,
+      },
       buildpkg: cache.enabled,
       extra: makeConfFragment(inputs.minimize, inputs.keepLocales),
     }),
@@ -134,6 +230,7 @@ async function build(inputs: Inputs, env: RunEnv): Promise<Built> {
   const plan = await step('Plan', () =>
     planRequest(runner, target, [BASELAYOUT, ...atoms], inputs.hostDeps),
   )
+  progress.hostMerges = plan.onHost
   const base = await step(`Emerge ${BASELAYOUT}`, () =>
     mergeWithFallback(runner, target, [BASELAYOUT], () => cache.rejectBinaries()),
   )

@@ -12,6 +12,10 @@ export const Input = {
   lxcConfig: 'lxc-config',
   hostDeps: 'host-deps',
   keepSandbox: 'keep-sandbox',
+  unprivileged: 'unprivileged',
+  seccomp: 'seccomp',
+  hostCheck: 'host-check',
+  uploadLogs: 'upload-logs',
   cache: 'cache',
   cacheDir: 'cache-dir',
   cacheKeySuffix: 'cache-key-suffix',
@@ -57,6 +61,8 @@ export const Output = {
   reportMarkdown: 'report-markdown',
   sizeDeltaBytes: 'size-delta-bytes',
   baseline: 'baseline',
+  hostChanges: 'host-changes',
+  logsArtifactId: 'logs-artifact-id',
 } as const
 
 export const State = {
@@ -69,3 +75,5 @@ export const State = {
 export const DEFAULT_PROFILE = 'default/linux/amd64/23.0/no-multilib'
 export const BASELAYOUT = 'sys-apps/baselayout'
 export const DEFAULT_CACHE_DIR = '/var/cache/lxcmin'
+/** Set by the runner's administrator (e.g. in the runner's .env): more directories cache-dir may be below, separated by ':'. */
+export const CACHE_ROOTS_ENV = 'LXCMIN_CACHE_ROOTS'

@@ -24,6 +24,8 @@ export interface SandboxDirs {
   readonly distdir: string
   readonly pkgdir: string
   readonly tmpdir: string
+  /** Build logs (PORT_LOGDIR below it) and emerge.log. */
+  readonly logdir: string
 }
 
 export interface MakeConfSpec {
@@ -45,13 +47,18 @@ export function makeConfText(spec: MakeConfSpec): string {
     `DISTDIR="${spec.dirs.distdir}"`,
     `PKGDIR="${spec.dirs.pkgdir}"`,
     `PORTAGE_TMPDIR="${spec.dirs.tmpdir}"`,
+    // Not the host's /var/cache/edb/dep, /var/log/portage and /var/log/emerge.log.
+    `PORTAGE_DEPCACHEDIR="${path.join(spec.dirs.tmpdir, 'dep')}"`,
+    `PORT_LOGDIR="${path.join(spec.dirs.logdir, 'portage')}"`,
+    `EMERGE_LOG_DIR="${spec.dirs.logdir}"`,
     ...(spec.buildpkg ? ['FEATURES="${FEATURES} buildpkg"'] : []),
     spec.extra,
   ].join('\n')
 }
 
 /** Lines of the generated make.conf that name per-run directories: they change nothing built. */
-export const VOLATILE_LINES = /^(DISTDIR|PKGDIR|PORTAGE_TMPDIR|MAKEOPTS)=/
+export const VOLATILE_LINES =
+  /^(DISTDIR|PKGDIR|PORTAGE_TMPDIR|PORTAGE_DEPCACHEDIR|PORT_LOGDIR|EMERGE_LOG_DIR|MAKEOPTS)=/
 
 /** Where a config root keeps its Portage configuration. */
 export function etcPortage(configRoot: string): string {
@@ -60,7 +67,7 @@ export function etcPortage(configRoot: string): string {
 
 /** Variables that decide where Portage installs: only the action may set them. */
 const ROOT_VARIABLES =
-  /^\s*(?:export\s+)?(ROOT|EROOT|SYSROOT|ESYSROOT|BROOT|EPREFIX|PORTAGE_CONFIGROOT)\s*=/m
+  /^\s*(?:export\s+)?(ROOT|EROOT|SYSROOT|ESYSROOT|BROOT|EPREFIX|PORTAGE_CONFIGROOT|PORTAGE_TMPDIR|DISTDIR|PKGDIR|PORT_LOGDIR|EMERGE_LOG_DIR|PORTAGE_DEPCACHEDIR)\s*=/m
 
 export interface ConfigRootSpec extends MakeConfSpec {
   readonly configRoot: string
@@ -193,7 +200,9 @@ function layOrCheck(source: string, etc: string | undefined, workspaceDir: strin
         copy(path.join(from, entry), path.join(to, entry), `${rel}/${entry}`)
     } else if (rel.startsWith('make.conf') && ROOT_VARIABLES.test(readFileSync(real, 'utf8'))) {
       const variable = ROOT_VARIABLES.exec(readFileSync(real, 'utf8'))?.[1] ?? 'ROOT'
-      problems.push(`${rel} sets ${variable}, which only the action may set; remove that line`)
+      problems.push(
+        `${rel} sets ${variable}, which only the action may set (it keeps the root and every directory Portage writes inside the sandbox); remove that line`,
+      )
     } else if (etc !== undefined) {
       copyFileSync(real, to)
     }

@@ -3,7 +3,8 @@ import { accessSync, constants } from 'node:fs'
 import path from 'node:path'
 import { BuildError } from './errors.ts'
 import { createRunner, type Privilege, type Runner } from './exec.ts'
-import { lxcVersionSupported, MIN_LXC, parseLxcVersion } from './lxc.ts'
+import { MIN_LXC_IDMAPPED } from './idmap.ts'
+import { atLeast, lxcVersionSupported, MIN_LXC, parseLxcVersion } from './lxc.ts'
 
 export interface Tools {
   readonly emerge: string
@@ -83,7 +84,11 @@ export function findTools(searchPath: string): Tools {
   }
 }
 
-export async function preflight(searchPath: string, uid: number | undefined): Promise<Host> {
+export async function preflight(
+  searchPath: string,
+  uid: number | undefined,
+  needs: { readonly unprivileged: boolean } = { unprivileged: false },
+): Promise<Host> {
   const privilege = await findPrivilege(uid)
   const tools = findTools(searchPath)
   const runner: Runner = createRunner(privilege)
@@ -94,6 +99,11 @@ export async function preflight(searchPath: string, uid: number | undefined): Pr
   if (!version || !lxcVersionSupported(version)) {
     throw new BuildError(
       `lxcmin needs LXC ${MIN_LXC.join('.')} or newer (its lxc-execute brings its own init and reads the lxc.net.0.type, lxc.rootfs.path, lxc.uts.name keys); ${tools.lxcExecute} is version '${versionText}'`,
+    )
+  }
+  if (needs.unprivileged && !atLeast(version, MIN_LXC_IDMAPPED)) {
+    throw new BuildError(
+      `unprivileged: true needs LXC ${MIN_LXC_IDMAPPED.join('.')} or newer, which mounts the rootfs idmapped (lxc.rootfs.options = idmap=container); ${tools.lxcExecute} is version ${version.join('.')}. Set unprivileged: false, or update app-containers/lxc`,
     )
   }
   return { privilege, tools, lxcVersion: version.join('.') }

@@ -44,6 +44,16 @@ if ((${#missing[@]})); then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# --- Subordinate ids for root (unprivileged: true) ------------------------------------------------
+# The unprivileged smoke test maps the container's ids to root's range in /etc/subuid and
+# /etc/subgid, as a runner's administrator sets it up (subuid(5)); Debian gives root none.
+for file in /etc/subuid /etc/subgid; do
+	if ! grep -qE '^(root|0):[0-9]+:[0-9]+$' "$file" 2>/dev/null; then
+		log "adding root:1000000:65536 to $file"
+		echo 'root:1000000:65536' >>"$file"
+	fi
+done
+
 # --- Node 24 and the project's npm dependencies ----------------------------------------------
 if [[ ! -x $NODE_BIN/node ]] || [[ $("$NODE_BIN/node" --version) != v24.* ]]; then
 	log "installing Node 24 into ${NODE_DIR#"$REPO"/}"

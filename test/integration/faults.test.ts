@@ -375,6 +375,7 @@ describe('hostile inputs fail before anything is built, naming the input', () =>
   mkdirSync(path.join(workspace, 'conf'))
   symlinkSync('/etc', path.join(workspace, 'escape'))
   symlinkSync('/etc/passwd', path.join(workspace, 'conf', 'package.use'))
+  symlinkSync('/etc/passwd', path.join(workspace, 'policy-link'))
 
   const hostile = async (
     inputs: Record<string, string>,
@@ -454,6 +455,28 @@ describe('hostile inputs fail before anything is built, naming the input', () =>
     ['name: spaces', { name: 'my container' }, 'name'],
     ['name: a newline', { name: 'a\nb' }, 'name'],
     ['name: Cyrillic a', { name: 'b\u0430sh' }, 'name'],
+    ['cache-dir: /etc', { cache: 'local', 'cache-dir': '/etc' }, 'cache-dir'],
+    ['cache-dir: below /usr', { cache: 'local', 'cache-dir': '/usr/lib/lxcmin' }, 'cache-dir'],
+    [
+      'cache-dir: a link in the workspace to /etc',
+      { cache: 'local', 'cache-dir': path.join(workspace, 'escape', 'cache') },
+      'cache-dir',
+    ],
+    [
+      'cache-dir: ..',
+      { cache: 'local', 'cache-dir': '/var/cache/lxcmin/../../../etc' },
+      'cache-dir',
+    ],
+    ['seccomp: /etc/passwd', { seccomp: '/etc/passwd' }, 'seccomp'],
+    ['seccomp: a link to /etc/passwd', { seccomp: 'policy-link' }, 'seccomp'],
+    ['seccomp: ../../etc/passwd', { seccomp: '../../etc/passwd' }, 'seccomp'],
+    ['unprivileged: yes', { unprivileged: 'yes' }, 'unprivileged'],
+    ['host-check: a newline', { 'host-check': 'warn\noff' }, 'host-check'],
+    [
+      'lxc-config: idmap with unprivileged',
+      { unprivileged: 'true', 'lxc-config': 'lxc.idmap = u 0 0 65536' },
+      'lxc-config',
+    ],
   ]
 
   it.each(cases)('%s', async (_label, inputs, input) => {

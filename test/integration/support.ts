@@ -54,14 +54,20 @@ export const CLEAN: Leftovers = { processes: [], mounts: [], sandboxes: [] }
 
 /**
  * Runs the bundled action as the runner does. Tests that are not about the image neither upload
- * it (image.test.ts does, to the local Actions services) nor spend the 15 s a build that zstd's
+ * it (image.test.ts does, to the local Actions services), nor a failed build's logs
+ * (confinement.test.ts does), nor spend the 15 s a build that zstd's
  * default level 19 takes here.
  */
 export function build(
   inputs: Record<string, string>,
   extra: Omit<ActionRun, 'inputs'> = {},
 ): Promise<ActionResult> {
-  const quick = { upload: 'false', 'upload-report': 'false', 'compression-level': '1' }
+  const quick = {
+    upload: 'false',
+    'upload-report': 'false',
+    'upload-logs': 'never',
+    'compression-level': '1',
+  }
   return runAction({ workspace: WORKSPACE, ...extra, inputs: { ...quick, ...inputs } })
 }
 

@@ -518,3 +518,116 @@ describe('parseInputs: lxc-config', () => {
     ])
   })
 })
+
+describe('parseInputs: confinement (unprivileged, seccomp, host-check, upload-logs)', () => {
+  const policy = writeFile(
+    path.join(workspace, 'policies', 'deny-kill'),
+    '2\ndenylist\nkill errno 1\n',
+  )
+  writeFile(path.join(workspace, 'policies', 'not-a-policy'), 'denylist\nkill\n')
+  writeFile(path.join(outside, 'policy'), '2\ndenylist\n')
+  symlinkSync(path.join(outside, 'policy'), path.join(workspace, 'policies', 'link-out'))
+
+  it('defaults: privileged, no seccomp policy, host-check warn, logs on failure', () => {
+    expect(parse(BASH)).toMatchObject({
+      unprivileged: false,
+      seccomp: undefined,
+      hostCheck: 'warn',
+      uploadLogs: 'on-failure',
+    })
+  })
+
+  it('takes a policy file in the workspace, resolved', () => {
+    const inputs = parse({ ...BASH, unprivileged: 'true', seccomp: 'policies/deny-kill' })
+    expect(inputs.unprivileged).toBe(true)
+    expect(inputs.seccomp).toBe(policy)
+  })
+
+  it.each([
+    [
+      'policies/link-out',
+      `'policies/link-out' resolves to ${path.join(outside, 'policy')}, outside the workspace ${workspace}; give a file inside the workspace`,
+    ],
+    ['policies', "'policies' is not a file; give a file relative to the workspace"],
+    [
+      'policies/missing',
+      `'policies/missing' does not exist (looked for ${path.join(workspace, 'policies', 'missing')}); give a file relative to the workspace`,
+    ],
+    [
+      '/etc/passwd',
+      "'/etc/passwd' resolves to /etc/passwd, outside the workspace " +
+        `${workspace}; give a file inside the workspace`,
+    ],
+    [
+      'policies/not-a-policy',
+      `${path.join(workspace, 'policies', 'not-a-policy')} is not an LXC seccomp policy: its first line must be the format version, 1 or 2 (e.g. '2', then 'denylist' and one syscall per line)`,
+    ],
+  ])('refuses seccomp %j', (value, message) => {
+    expect(onlyProblem({ ...BASH, seccomp: value })).toEqual({ input: 'seccomp', message })
+  })
+
+  it.each([
+    ['unprivileged', 'yes', "'yes' is not a boolean; write true or false"],
+    ['host-check', 'fail', "'fail' is not one of warn, error, off"],
+    ['upload-logs', 'always', "'always' is not one of on-failure, never"],
+  ] as const)('refuses %s: %j', (input, value, message) => {
+    expect(onlyProblem({ ...BASH, [input]: value })).toEqual({ input, message })
+  })
+
+  it.each([
+    ['lxc.idmap = u 0 100000 65536', 'unprivileged', { unprivileged: 'true' }],
+    ['lxc.rootfs.options = idmap=container', 'unprivileged', { unprivileged: 'true' }],
+    ['lxc.seccomp.profile = /etc/x', 'seccomp', { seccomp: 'policies/deny-kill' }],
+  ] as const)('refuses %j in lxc-config when the %s input sets it', (line, owner, values) => {
+    const key = line.split(' ')[0] ?? ''
+    expect(onlyProblem({ ...BASH, ...values, 'lxc-config': line })).toEqual({
+      input: 'lxc-config',
+      message: `'${key}' is set by the action from the ${owner} input; remove the line`,
+    })
+  })
+
+  it('leaves lxc.idmap and lxc.seccomp.profile to lxc-config when those inputs are unset', () => {
+    const text = 'lxc.idmap = u 0 100000 65536\nlxc.seccomp.profile = /etc/x'
+    expect(parse({ ...BASH, 'lxc-config': text }).lxcConfig.map((l) => l.key)).toEqual([
+      'lxc.idmap',
+      'lxc.seccomp.profile',
+    ])
+  })
+})
+
+describe('parseInputs: cache-dir is confined', () => {
+  const tools = makeDir(path.join(base, 'toolcache'))
+  const local = (dir: string): Values => ({ ...BASH, cache: 'local', 'cache-dir': dir })
+  const parseWith = (values: Values, cacheRoots: string[] = []): Inputs =>
+    parseInputs(get(values), { workspace, cacheRoots })
+
+  it.each([
+    ['/var/cache/lxcmin', '/var/cache/lxcmin'],
+    ['/var/cache/lxcmin/shared/x', '/var/cache/lxcmin/shared/x'],
+    [path.join(workspace, 'cache'), path.join(workspace, 'cache')],
+    [path.join(tools, 'lxcmin'), path.join(tools, 'lxcmin')],
+  ])('accepts %s', (dir, resolved) => {
+    expect(parseWith(local(dir), [tools]).cache.dir).toBe(resolved)
+  })
+
+  it.each(['/etc', '/usr/lib/lxcmin', '/var/cache', '/var/cache/lxcmin-evil', outside])(
+    'refuses %s, naming the allowed directories and what to write',
+    (dir) => {
+      expect(() => parseWith(local(dir), [tools])).toThrow(InputError)
+      const [found] = problems(local(dir))
+      expect(found?.input).toBe('cache-dir')
+      expect(found?.message).toContain(`'${dir}' is outside the directories a cache may be kept in`)
+      expect(found?.message).toContain('e.g. /var/cache/lxcmin/shared')
+      expect(found?.message).toContain('LXCMIN_CACHE_ROOTS')
+    },
+  )
+
+  it('resolves links: a directory in the workspace that leads to /etc is refused', () => {
+    const [found] = problems(local(path.join(workspace, 'link-etc', 'cache')))
+    expect(found?.message).toContain('(/etc/cache) is outside the directories')
+  })
+
+  it('checks the directory only when cache is local', () => {
+    expect(parseWith({ ...BASH, cache: 'actions', 'cache-dir': '/etc' }).cache.mode).toBe('actions')
+  })
+})

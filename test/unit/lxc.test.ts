@@ -1,5 +1,20 @@
-import { describe, expect, it } from 'vitest'
 import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { BuildError } from '../../src/errors.ts'
+import { type IdMap, MIN_LXC_IDMAPPED } from '../../src/idmap.ts'
+import {
+  atLeast,
   checkLxcKey,
   LEGACY_KEYS,
   lxcConfigText,
@@ -8,7 +23,9 @@ import {
   lxcStopArgs,
   lxcVersionSupported,
   MIN_LXC,
+  openPathFor,
   parseLxcVersion,
+  writeLxcConfig,
 } from '../../src/lxc.ts'
 
 const legacy = (key: string, renamed: string): string =>
@@ -170,6 +187,29 @@ describe('LXC versions', () => {
   ])('lxcVersionSupported(%j) is %s', (version, supported) => {
     expect(lxcVersionSupported(version)).toBe(supported)
   })
+
+  it.each<[number[], [number, number], boolean]>([
+    [[5, 0, 0], [5, 0], true],
+    [[5, 0], [5, 0], true],
+    [[5, 1, 2], [5, 0], true],
+    [[6, 0, 4], [5, 0], true],
+    [[4, 99, 99], [5, 0], false],
+    [[4, 0, 12], [5, 0], false],
+    [[5], [5, 0], true],
+    [[5], [5, 1], false],
+    [[3, 1], [3, 2], false],
+    [[3, 2], [3, 2], true],
+    [[10, 0], [9, 9], true],
+    [[], [0, 0], true],
+    [[], [0, 1], false],
+  ])('atLeast(%j, %j) is %s', (version, min, expected) => {
+    expect(atLeast(version, min)).toBe(expected)
+  })
+
+  it('idmapped rootfs mounts need LXC 5.0', () => {
+    expect(atLeast([5, 0, 3], MIN_LXC_IDMAPPED)).toBe(true)
+    expect(atLeast([4, 0, 12], MIN_LXC_IDMAPPED)).toBe(false)
+  })
 })
 
 describe('lxcConfigText', () => {
@@ -219,6 +259,71 @@ describe('lxcConfigText', () => {
     ).toBe(true)
     expect(settings(text)).toHaveLength(9)
   })
+
+  const IDMAP: IdMap = {
+    uid: { start: 100000, count: 65536 },
+    gid: { start: 200000, count: 65536 },
+  }
+  const CAPS = 'lxc.cap.drop = mac_admin mac_override sys_module sys_rawio sys_time'
+
+  it('maps root to the subordinate ids and idmaps the rootfs when unprivileged', () => {
+    const text = lxcConfigText({ name: 'c', rootfs: '/r', extra: [], idmap: IDMAP })
+    expect(
+      text.endsWith(
+        [
+          CAPS,
+          '# unprivileged: root is a subordinate id on the host',
+          'lxc.idmap = u 0 100000 65536',
+          'lxc.idmap = g 0 200000 65536',
+          'lxc.rootfs.options = idmap=container',
+          '',
+        ].join('\n'),
+      ),
+    ).toBe(true)
+    expect(text).not.toContain('lxc.seccomp')
+  })
+
+  it('names the seccomp policy', () => {
+    const text = lxcConfigText({ name: 'c', rootfs: '/r', extra: [], seccomp: '/s/seccomp.policy' })
+    expect(
+      text.endsWith(`${CAPS}\n# from the seccomp input\nlxc.seccomp.profile = /s/seccomp.policy\n`),
+    ).toBe(true)
+    expect(text).not.toContain('lxc.idmap')
+    expect(text).not.toContain('lxc.rootfs.options')
+  })
+
+  it('puts the idmap, then the seccomp policy, then the extra lines', () => {
+    const text = lxcConfigText({
+      name: 'c',
+      rootfs: '/r',
+      extra: [{ key: 'lxc.environment', value: 'TERM=dumb' }],
+      idmap: IDMAP,
+      seccomp: '/s/seccomp.policy',
+    })
+    expect(settings(text).slice(7)).toEqual([
+      'lxc.idmap = u 0 100000 65536',
+      'lxc.idmap = g 0 200000 65536',
+      'lxc.rootfs.options = idmap=container',
+      'lxc.seccomp.profile = /s/seccomp.policy',
+      'lxc.environment = TERM=dumb',
+    ])
+    for (const line of settings(text)) {
+      const key = line.split(' = ')[0] ?? ''
+      expect(checkLxcKey(key) === undefined || OWNED.includes(key), key).toBe(true)
+    }
+  })
+
+  it.each([
+    ['no idmap or seccomp', {}],
+    ['undefined idmap and seccomp', { idmap: undefined, seccomp: undefined }],
+    ['an empty seccomp path', { seccomp: '' }],
+  ])('has no idmap or seccomp line with %s', (_what, more) => {
+    const text = lxcConfigText({ name: 'c', rootfs: '/r', extra: [], ...more })
+    expect(text).not.toMatch(
+      /lxc\.idmap|lxc\.rootfs\.options|lxc\.seccomp|unprivileged|seccomp input/,
+    )
+    expect(settings(text)).toHaveLength(7)
+  })
 })
 
 describe('lxc-* arguments', () => {
@@ -256,5 +361,169 @@ describe('lxc-* arguments', () => {
 
   it('lxc-info asks for the state only', () => {
     expect(lxcInfoArgs(ref)).toEqual(['-P', '/s/lxc', '-n', 'bash-1-1-abc', '-s', '-H'])
+  })
+})
+
+describe('writeLxcConfig', () => {
+  const made: string[] = []
+  const IDMAP: IdMap = {
+    uid: { start: 1000000, count: 65536 },
+    gid: { start: 2000000, count: 65536 },
+  }
+
+  /** A directory others may search, as the runner's temp directory is. */
+  function openDir(): string {
+    const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'lxcmin-lxc-')))
+    made.push(dir)
+    chmodSync(dir, 0o755)
+    return dir
+  }
+
+  /** A sandbox made 0700, as createSandbox makes it, inside parent. */
+  function sandboxIn(parent: string): { dir: string; rootfs: string; lxcConfig: string } {
+    const dir = path.join(parent, 'sandbox')
+    mkdirSync(path.join(dir, 'rootfs'), { recursive: true, mode: 0o700 })
+    chmodSync(dir, 0o700)
+    return { dir, rootfs: path.join(dir, 'rootfs'), lxcConfig: path.join(dir, 'lxc.conf') }
+  }
+
+  const inputs = (
+    more: Partial<{ unprivileged: boolean; seccomp: string | undefined }> = {},
+  ): { name: string; lxcConfig: []; unprivileged: boolean; seccomp: string | undefined } => ({
+    name: 'bash',
+    lxcConfig: [],
+    unprivileged: false,
+    seccomp: undefined,
+    ...more,
+  })
+
+  const mode = (file: string): number => statSync(file).mode & 0o7777
+
+  beforeEach(() => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
+  })
+  afterEach(() => {
+    vi.restoreAllMocks()
+    for (const dir of made.splice(0)) {
+      chmodSync(dir, 0o700)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('writes the privileged config, leaving the sandbox closed and the id map unread', () => {
+    const sandbox = sandboxIn(openDir())
+    const readMap = vi.fn(() => IDMAP)
+    writeLxcConfig(sandbox, inputs(), readMap)
+    expect(readFileSync(sandbox.lxcConfig, 'utf8')).toBe(
+      lxcConfigText({ name: 'bash', rootfs: sandbox.rootfs, extra: [] }),
+    )
+    expect(readMap).not.toHaveBeenCalled()
+    expect(mode(sandbox.dir)).toBe(0o700)
+  })
+
+  it('copies the seccomp policy into the sandbox and names the copy', () => {
+    const parent = openDir()
+    const policy = path.join(parent, 'my policy')
+    writeFileSync(policy, '2\ndenylist\nmount\n')
+    const sandbox = sandboxIn(parent)
+    writeLxcConfig(sandbox, inputs({ seccomp: policy }), () => IDMAP)
+    const copy = path.join(sandbox.dir, 'seccomp.policy')
+    expect(readFileSync(copy, 'utf8')).toBe('2\ndenylist\nmount\n')
+    const text = readFileSync(sandbox.lxcConfig, 'utf8')
+    expect(text).toContain(`\nlxc.seccomp.profile = ${copy}\n`)
+    expect(text).not.toContain(policy)
+    // The copy is what the container runs under: a later change of the input file does not count.
+    writeFileSync(policy, 'changed')
+    expect(readFileSync(copy, 'utf8')).toBe('2\ndenylist\nmount\n')
+  })
+
+  it('fails when the seccomp policy does not exist', () => {
+    const parent = openDir()
+    const sandbox = sandboxIn(parent)
+    expect(() =>
+      writeLxcConfig(sandbox, inputs({ seccomp: path.join(parent, 'missing') }), () => IDMAP),
+    ).toThrow(/ENOENT/)
+  })
+
+  it('unprivileged: opens the sandbox for search (0711) and writes the id map', () => {
+    const sandbox = sandboxIn(openDir())
+    const readMap = vi.fn(() => IDMAP)
+    writeLxcConfig(sandbox, inputs({ unprivileged: true }), readMap)
+    expect(readMap).toHaveBeenCalledTimes(1)
+    expect(mode(sandbox.dir)).toBe(0o711)
+    expect(readFileSync(sandbox.lxcConfig, 'utf8')).toBe(
+      lxcConfigText({ name: 'bash', rootfs: sandbox.rootfs, extra: [], idmap: IDMAP }),
+    )
+    expect(readFileSync(sandbox.lxcConfig, 'utf8')).toContain(
+      'lxc.idmap = u 0 1000000 65536\nlxc.idmap = g 0 2000000 65536\nlxc.rootfs.options = idmap=container\n',
+    )
+  })
+
+  it('unprivileged with seccomp: both in the config', () => {
+    const parent = openDir()
+    const policy = path.join(parent, 'policy')
+    writeFileSync(policy, '2\n')
+    const sandbox = sandboxIn(parent)
+    writeLxcConfig(sandbox, inputs({ unprivileged: true, seccomp: policy }), () => IDMAP)
+    expect(readFileSync(sandbox.lxcConfig, 'utf8')).toBe(
+      lxcConfigText({
+        name: 'bash',
+        rootfs: sandbox.rootfs,
+        extra: [],
+        idmap: IDMAP,
+        seccomp: path.join(sandbox.dir, 'seccomp.policy'),
+      }),
+    )
+  })
+
+  it('unprivileged: an id map that cannot be read is the error, and no config is written', () => {
+    const sandbox = sandboxIn(openDir())
+    const refused = new BuildError('no subordinate ids')
+    expect(() =>
+      writeLxcConfig(sandbox, inputs({ unprivileged: true }), () => {
+        throw refused
+      }),
+    ).toThrow(refused)
+    expect(() => statSync(sandbox.lxcConfig)).toThrow(/ENOENT/)
+  })
+
+  it('unprivileged: a parent others may not search is a BuildError naming it', () => {
+    const closed = path.join(openDir(), 'closed')
+    mkdirSync(closed, { mode: 0o700 })
+    chmodSync(closed, 0o700)
+    const sandbox = sandboxIn(closed)
+    let error: unknown
+    try {
+      writeLxcConfig(sandbox, inputs({ unprivileged: true }), () => IDMAP)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(BuildError)
+    expect((error as Error).message).toBe(
+      `unprivileged: true needs the container's root (host uid 1000000) to pass through ${closed}, which others may not search; give it search permission (chmod o+x ${closed}) or point RUNNER_TEMP elsewhere`,
+    )
+    expect(() => statSync(sandbox.lxcConfig)).toThrow(/ENOENT/)
+  })
+
+  it('openPathFor names the nearest closed directory, not one further up', () => {
+    const outer = path.join(openDir(), 'outer')
+    const inner = path.join(outer, 'inner')
+    mkdirSync(inner, { recursive: true })
+    chmodSync(outer, 0o700)
+    chmodSync(inner, 0o710)
+    const sandbox = sandboxIn(inner)
+    expect(() => openPathFor(sandbox.dir, IDMAP)).toThrow(
+      new BuildError(
+        `unprivileged: true needs the container's root (host uid 1000000) to pass through ${inner}, which others may not search; give it search permission (chmod o+x ${inner}) or point RUNNER_TEMP elsewhere`,
+      ),
+    )
+    // The sandbox itself is opened before the parents are checked.
+    expect(mode(sandbox.dir)).toBe(0o711)
+  })
+
+  it('openPathFor passes when every directory up to / may be searched', () => {
+    const sandbox = sandboxIn(openDir())
+    expect(() => openPathFor(sandbox.dir, IDMAP)).not.toThrow()
+    expect(mode(sandbox.dir)).toBe(0o711)
   })
 })

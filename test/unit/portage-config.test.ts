@@ -61,6 +61,7 @@ function makeWorld(): World {
         distdir: path.join(sandbox, 'distfiles'),
         pkgdir: path.join(sandbox, 'binpkgs'),
         tmpdir: path.join(sandbox, 'tmp'),
+        logdir: path.join(sandbox, 'logs'),
       },
     },
   }
@@ -101,7 +102,7 @@ describe('makeConfText', () => {
         jobs: 2,
         buildpkg: false,
         extra: '',
-        dirs: { distdir: '/s/d', pkgdir: '/s/p', tmpdir: '/s/t' },
+        dirs: { distdir: '/s/d', pkgdir: '/s/p', tmpdir: '/s/t', logdir: '/s/l' },
       }),
     ).toBe(
       [
@@ -111,6 +112,9 @@ describe('makeConfText', () => {
         'DISTDIR="/s/d"',
         'PKGDIR="/s/p"',
         'PORTAGE_TMPDIR="/s/t"',
+        'PORTAGE_DEPCACHEDIR="/s/t/dep"',
+        'PORT_LOGDIR="/s/l/portage"',
+        'EMERGE_LOG_DIR="/s/l"',
         '',
       ].join('\n'),
     )
@@ -123,13 +127,13 @@ describe('makeConfText', () => {
         jobs: 1,
         buildpkg: false,
         extra: '',
-        dirs: { distdir: 'd', pkgdir: 'p', tmpdir: 't' },
+        dirs: { distdir: 'd', pkgdir: 'p', tmpdir: 't', logdir: 'l' },
       }),
     ).toContain('\nUSE=""\n')
   })
 
   it('buildpkg: makes binary packages of everything built', () => {
-    const dirs = { distdir: 'd', pkgdir: 'p', tmpdir: 't' }
+    const dirs = { distdir: 'd', pkgdir: 'p', tmpdir: 't', logdir: 'l' }
     expect(
       makeConfText({ use: [], jobs: 1, buildpkg: true, extra: '', dirs }).split('\n'),
     ).toContain('FEATURES="${FEATURES} buildpkg"')
@@ -153,7 +157,7 @@ describe('writeConfigRoot', () => {
     expect(readdirSync(path.join(etc, 'repos.conf'))).toEqual(['00-host.conf'])
   })
 
-  it('make.conf keeps DISTDIR, PKGDIR and PORTAGE_TMPDIR in the sandbox, and sets USE', () => {
+  it('make.conf keeps every directory Portage writes to in the sandbox, and sets USE', () => {
     writeConfigRoot(world.spec)
     const text = read('make.conf/00-lxcmin.conf')
     expect(text).toBe(makeConfText(world.spec))
@@ -165,9 +169,14 @@ describe('writeConfigRoot', () => {
       DISTDIR: path.join(world.sandbox, 'distfiles'),
       PKGDIR: path.join(world.sandbox, 'binpkgs'),
       PORTAGE_TMPDIR: path.join(world.sandbox, 'tmp'),
+      PORTAGE_DEPCACHEDIR: path.join(world.sandbox, 'tmp', 'dep'),
+      PORT_LOGDIR: path.join(world.sandbox, 'logs', 'portage'),
+      EMERGE_LOG_DIR: path.join(world.sandbox, 'logs'),
     })
-    for (const dir of [vars.DISTDIR, vars.PKGDIR, vars.PORTAGE_TMPDIR])
-      expect(dir?.startsWith(world.sandbox + path.sep)).toBe(true)
+    for (const [name, dir] of Object.entries(vars)) {
+      if (name !== 'USE' && name !== 'MAKEOPTS')
+        expect(dir.startsWith(world.sandbox + path.sep), name).toBe(true)
+    }
   })
 
   it('make.profile is a link to the profile directory of the main repository', () => {
@@ -375,12 +384,18 @@ describe('writeConfigRoot: the user config laid over', () => {
     ['BROOT=/', 'BROOT'],
     ['EPREFIX=/x', 'EPREFIX'],
     ['PORTAGE_CONFIGROOT=/', 'PORTAGE_CONFIGROOT'],
+    ['PORTAGE_TMPDIR=/var/tmp', 'PORTAGE_TMPDIR'],
+    ['DISTDIR=/var/cache/distfiles', 'DISTDIR'],
+    ['PKGDIR=/var/cache/binpkgs', 'PKGDIR'],
+    ['PORT_LOGDIR=/var/log/portage', 'PORT_LOGDIR'],
+    ['EMERGE_LOG_DIR=/var/log', 'EMERGE_LOG_DIR'],
+    ['PORTAGE_DEPCACHEDIR=/var/cache/edb/dep', 'PORTAGE_DEPCACHEDIR'],
   ])('refuses a make.conf that sets %s', (line, variable) => {
     writeFile(path.join(config(), 'make.conf'), `USE="x"\n${line}\n`)
     const [problem] = refusal(withConfig())
     expect(problem?.input).toBe('config')
     expect(problem?.message).toContain(
-      `sets ${variable}, which only the action may set; remove that line`,
+      `sets ${variable}, which only the action may set (it keeps the root and every directory Portage writes inside the sandbox); remove that line`,
     )
     expect(existsSync(path.join(etc, 'make.conf/50-config.conf'))).toBe(false)
   })
@@ -392,7 +407,7 @@ describe('writeConfigRoot: the user config laid over', () => {
       {
         input: 'config',
         message:
-          'make.conf/bad.conf sets PORTAGE_CONFIGROOT, which only the action may set; remove that line',
+          'make.conf/bad.conf sets PORTAGE_CONFIGROOT, which only the action may set (it keeps the root and every directory Portage writes inside the sandbox); remove that line',
       },
     ])
   })
