@@ -15,6 +15,7 @@ import {
   watchedRoots,
 } from './host-check.ts'
 import type { HostCheck } from './inputs.ts'
+import { escapeHtml } from './summary.ts'
 
 export interface HostWatch {
   /** The host's EROOT: / on a Gentoo runner. */
@@ -87,4 +88,13 @@ export function reportHostCheck(
   if (mode === 'error') return { failure: message, changed }
   core.warning(message)
   return { failure: undefined, changed }
+}
+
+/** The job summary's section on the host check: empty when nothing changed. */
+export function hostSummary(changed: readonly string[]): string {
+  if (!changed.length) return ''
+  const shown = changed.slice(0, 20).map((f) => `- <code>${escapeHtml(f)}</code>`)
+  const more =
+    changed.length > shown.length ? [`- … and ${changed.length - shown.length} more`] : []
+  return `\n### Host check\n\nThe build changed these paths on the runner outside its sandbox:\n\n${[...shown, ...more].join('\n')}\n`
 }

@@ -12,7 +12,7 @@ import { writeLxcConfig } from './lxc.ts'
 import { explained, makeConfFragment, minimizeRootfs } from './minimize-stage.ts'
 import { BASELAYOUT, CACHE_ROOTS_ENV, Output } from './names.ts'
 import type { PlanEntry } from './emerge.ts'
-import { checkHost, type HostWatch, reportHostCheck, watchHost } from './host-stage.ts'
+import { checkHost, hostSummary, type HostWatch, reportHostCheck, watchHost } from './host-stage.ts'
 import { uploadLogs } from './logs.ts'
 import type { PackResult } from './pack.ts'
 import { configurePortage, mergeWithFallback, planRequest, type Target } from './portage.ts'
@@ -152,14 +152,6 @@ async function hostCheck(
   const reported = reportHostCheck(result, mode)
   if (reported.changed.length) core.setOutput(Output.hostChanges, reported.changed.join('\n'))
   return reported
-}
-
-function hostSummary(changed: readonly string[]): string {
-  if (!changed.length) return ''
-  const shown = changed.slice(0, 20).map((f) => `- \`${f}\``)
-  const more =
-    changed.length > shown.length ? [`- … and ${changed.length - shown.length} more`] : []
-  return `\n### Host check\n\nThe build changed these paths on the runner outside its sandbox:\n\n${[...shown, ...more].join('\n')}\n`
 }
 
 /** A failed build's logs, as an artifact (upload-logs: on-failure). */

@@ -20,11 +20,12 @@ PROFILE=$GENTOO_REPO/profiles/default/linux/amd64/23.0/no-multilib
 log() { printf 'gentoo-setup: %s\n' "$*"; }
 
 # --- Debian packages ---------------------------------------------------------------------------
-# lxc/zstd/bzip2/pax-utils/gcc/make/rsync: the action and Portage; python3-venv: Portage's venv;
+# lxc/zstd/bzip2/pax-utils/gcc/make/rsync: the action and Portage; lxc-templates: the gentoo.common.conf
+# that format lxc images include (lxc-create -t local); python3-venv: Portage's venv;
 # the lib*/readline/ncurses/libc packages: what the test ebuilds repackage (libraries, headers,
 # static archives, .pc files, translations); libcap2-bin: setcap for app-misc/lxcmin-special.
 APT_PACKAGES=(
-	lxc zstd bzip2 pax-utils gcc make rsync tar gzip wget
+	lxc lxc-templates zstd bzip2 pax-utils gcc make rsync tar gzip wget
 	python3 python3-venv
 	libc6 libc-bin libc6-dev libc-l10n
 	libtinfo6 libncurses6 libncursesw6 ncurses-base ncurses-bin libncurses-dev

@@ -126,7 +126,7 @@ describe('failures', () => {
     expect(result.main.exitCode).toBe(1)
     const annotation = result.main.annotations.find((a) => a.title === 'emerge failed')
     expect(annotation?.message).toMatch(
-      /^app-misc\/lxcmin-broken-1\.0 failed in the compile phase\. Build log: \/\S+\/build\.log$/,
+      /^app-misc\/lxcmin-broken-1\.0 failed in the compile phase\. Build log: \/\S+\/logs\/portage\/app-misc:lxcmin-broken-1\.0:\d{8}-\d{6}\.log$/,
     )
     expect(leftovers(result)).toEqual(CLEAN)
   })

@@ -59,8 +59,8 @@ function runJob(job: Job, cacheDir: string, runId: string): Promise<ActionResult
       runnerTemp: tempDir('lxcmin-conc-'),
       runId,
       timeLimitMs: TIME_LIMIT_MS,
-      // save-cache: auto saves on push.
-      env: { GITHUB_EVENT_NAME: 'push' },
+      // save-cache: auto saves on push; the runner's administrator allows the shared directory.
+      env: { GITHUB_EVENT_NAME: 'push', LXCMIN_CACHE_ROOTS: cacheDir },
     },
   )
 }

@@ -136,7 +136,7 @@ describe('the host check', () => {
       expect(warning).toContain(`added ${ESCAPED}`)
       expect(result.outputs['host-changes']?.split('\n')).toContain(ESCAPED)
       expect(result.summary).toContain('### Host check')
-      expect(result.summary).toContain(`\`${ESCAPED}\``)
+      expect(result.summary).toContain(`<code>${ESCAPED}</code>`)
       expect(leftovers(result)).toEqual(CLEAN)
     } finally {
       rmSync(ESCAPED, { force: true })

@@ -12,6 +12,7 @@
 import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -178,7 +179,7 @@ describe('an emerge that fails halfway', () => {
     expect(emerged.at(-1)).toBe('app-misc/lxcmin-broken-1.0')
     expect(errors(result)).toContainEqual(
       expect.stringMatching(
-        /^emerge app-shells\/bash app-misc\/lxcmin-broken failed: app-misc\/lxcmin-broken-1\.0 failed in the compile phase\. Build log: \/\S+\/build\.log$/,
+        /^emerge app-shells\/bash app-misc\/lxcmin-broken failed: app-misc\/lxcmin-broken-1\.0 failed in the compile phase\. Build log: \/\S+\/logs\/portage\/app-misc:lxcmin-broken-1\.0:\d{8}-\d{6}\.log$/,
       ),
     )
     expect(result.outputs).toEqual({})
@@ -264,6 +265,33 @@ describe('a cancelled job', () => {
     expect(result.main.output).toMatch(/^lxc-execute \/bin\/bash -c /m)
     expect(result.main.durationMs).toBeLessThan(120_000)
     expect(result.outputs).toEqual({})
+    expect(result.post.exitCode).toBe(0)
+    expect(result.post.annotations).toEqual([])
+    expect(result.post.output).toContain(`removed ${sandboxOf(result)}`)
+    expect(processesNamed(marker), 'the smoke test still running').toEqual([])
+    expectNothingLeft(result, was)
+  })
+})
+
+describe('a cancelled job with an unprivileged smoke test', () => {
+  it('the user-namespaced container is stopped, post removes the sandbox; nothing is left', async () => {
+    const was = before()
+    const marker = `lxcmin-cancel-userns-${randomUUID()}`
+    // The container's root is a subordinate id: the runner temp directory must let it pass (0755,
+    // as the runner makes it; mkdtemp gives 0700).
+    const runnerTemp = tempDir('lxcmin-faults-')
+    chmodSync(runnerTemp, 0o755)
+    const result = await run(
+      {
+        packages: BASH,
+        unprivileged: 'true',
+        'smoke-test': `/bin/bash -c 'echo smoke started; while :; do :; done' ${marker}`,
+        'smoke-timeout': '10m',
+      },
+      { runnerTemp, cancel: { whenOutput: /^smoke started$/ } },
+    )
+    expect(result.cancelled).toBe(true)
+    expect(result.main.output).toContain('lxc.rootfs.options = idmap=container')
     expect(result.post.exitCode).toBe(0)
     expect(result.post.annotations).toEqual([])
     expect(result.post.output).toContain(`removed ${sandboxOf(result)}`)

@@ -1,16 +1,6 @@
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   changeLines,
   contentsPaths,
@@ -23,24 +13,9 @@ import {
   SYSTEM_DIRS,
   watchedRoots,
 } from '../../src/host-check.ts'
+import { tempDir, writeFile } from './helpers.ts'
 
-const made: string[] = []
-
-function tempDir(): string {
-  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'lxcmin-host-check-')))
-  made.push(dir)
-  return dir
-}
-
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-
-function put(file: string, text = ''): string {
-  mkdirSync(path.dirname(file), { recursive: true })
-  writeFileSync(file, text)
-  return file
-}
+const put = (file: string, text = ''): string => writeFile(file, text)
 
 const none: HostChanges = { added: [], removed: [], changed: [] }
 

@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { parseAnnotations } from '../../scripts/run-action.ts'
 import type { HostChanges } from '../../src/host-check.ts'
-import { type HostCheckResult, hostCheckMessage, reportHostCheck } from '../../src/host-stage.ts'
+import {
+  type HostCheckResult,
+  hostCheckMessage,
+  hostSummary,
+  reportHostCheck,
+} from '../../src/host-stage.ts'
 
 const none: HostChanges = { added: [], removed: [], changed: [] }
 
@@ -100,5 +105,21 @@ describe('reportHostCheck', () => {
     )
     expect(reported.changed).toEqual(['/etc/passwd'])
     expect(reported.failure).not.toContain('/usr/bin/tool')
+  })
+})
+
+describe('hostSummary', () => {
+  it('is empty when nothing changed', () => {
+    expect(hostSummary([])).toBe('')
+  })
+
+  it('lists the paths as code, escaped, at most 20', () => {
+    const paths = Array.from({ length: 22 }, (_, i) => `/etc/f${String(i).padStart(2, '0')}`)
+    const text = hostSummary(['/etc/<b>`x`', ...paths])
+    expect(text).toContain('### Host check')
+    expect(text).toContain('- <code>/etc/&lt;b&gt;`x`</code>')
+    expect(text).toContain('- <code>/etc/f18</code>')
+    expect(text).not.toContain('/etc/f19')
+    expect(text).toContain('- … and 3 more')
   })
 })

@@ -1,7 +1,6 @@
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { BuildError } from '../../src/errors.ts'
 import {
   type IdRange,
@@ -11,18 +10,7 @@ import {
   readIdMap,
   subordinateRange,
 } from '../../src/idmap.ts'
-
-const made: string[] = []
-
-function tempDir(): string {
-  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'lxcmin-idmap-')))
-  made.push(dir)
-  return dir
-}
-
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+import { tempDir } from './helpers.ts'
 
 const ROOT = { name: 'root', uid: 0 }
 const RUNNER = { name: 'runner', uid: 1001 }

@@ -1,34 +1,10 @@
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { artifactPath, filesBelow, logFiles, logsArtifactName, stageLogs } from '../../src/logs.ts'
+import { tempDir, writeFile } from './helpers.ts'
 
-const made: string[] = []
-
-function tempDir(): string {
-  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'lxcmin-logs-')))
-  made.push(dir)
-  return dir
-}
-
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-
-function put(file: string, text = 'log'): string {
-  mkdirSync(path.dirname(file), { recursive: true })
-  writeFileSync(file, text)
-  return file
-}
+const put = (file: string, text = 'log'): string => writeFile(file, text)
 
 describe('filesBelow', () => {
   it('lists the regular files recursively, sorted, without following links', () => {
