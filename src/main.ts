@@ -107,11 +107,7 @@ export async function run(env: RunEnv = runEnv()): Promise<void> {
       await step('Upload size report', () => uploadReport(size.file, settings.retentionDays, env))
     }
     const host = await hostCheck(progress, settings.hostCheck)
-    setOutputs({
-      ...buildOutputs({ ...report, uploaded }, sandbox),
-      ...sized.outputs,
-      [Output.hostChanges]: host.changed.join('\n'),
-    })
+    setOutputs({ ...buildOutputs({ ...report, uploaded }, sandbox), ...sized.outputs })
     await writeSummary(
       `${summaryMarkdown({ ...report, uploaded })}\n${sized.summary}${hostSummary(host.changed)}`,
     )
@@ -140,7 +136,10 @@ export async function run(env: RunEnv = runEnv()): Promise<void> {
   }
 }
 
-/** The host check at the end of the build, once, whether the build passed or not. */
+/**
+ * The host check at the end of the build, once, whether the build passed or not; its output
+ * (host-changes) is set here, when something changed, on either path.
+ */
 async function hostCheck(
   progress: Progress,
   mode: Inputs['hostCheck'],

@@ -96,8 +96,10 @@ write_if_changed() { # <file> (content on stdin): keeps mtimes stable on re-runs
 # Global config ($EPREFIX/share/portage/config, read for every root): the venv's files, except
 # repos.conf, whose [gentoo] default would name a missing /var/db/repos/gentoo.
 [[ -L $HOST/share/portage/config ]] && rm -f "$HOST/share/portage/config"
+# var/db/pkg: a Gentoo host has its package database; Portage would create it at the first emerge,
+# which the action's host check rightly reports as a change to the host.
 mkdir -p "$HOST/etc/portage/repos.conf" "$HOST/share/portage/config" "$HOST/var/cache" \
-	"$HOST/var/tmp" "$HOST/var/log/portage"
+	"$HOST/var/tmp" "$HOST/var/log/portage" "$HOST/var/db/pkg"
 for f in "$VENV"/share/portage/config/*; do
 	[[ ${f##*/} == repos.conf ]] || ln -sfn "$f" "$HOST/share/portage/config/${f##*/}"
 done
