@@ -28,9 +28,13 @@ export GITHUB_EVENT_NAME=push GITHUB_REPOSITORY=lxcmin/demo
 
 for run in cold warm; do
   echo "=== $run build"
+  # One size report per container name and run: the warm build's would collide with the cold one's.
+  report=true
+  [[ $run == warm ]] && report=false
   node scripts/run-action.ts \
     --with packages=app-shells/bash \
     --with artifact-name="bash-$run" \
+    --with upload-report="$report" \
     --with size-budget=64MiB \
     --with "smoke-test=/bin/bash -c 'echo ok from \$0'" \
     "$@" | tee "$work/$run.log" | grep -E '^(=|[a-z-]+: |  =|ok from|::error|::warning)' || true
