@@ -7,6 +7,7 @@
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { isWithin } from './paths.ts'
 
 /** Where Portage and ebuilds write on a host: the system directories and Portage's state. */
 export const SYSTEM_DIRS = [
@@ -120,9 +121,7 @@ export function explainChanges(
       parents.add(dir)
   }
   const isExplained = (file: string): boolean =>
-    owned.has(file) ||
-    parents.has(file) ||
-    bookkeeping.some((b) => file === b || file.startsWith(b + path.sep))
+    owned.has(file) || parents.has(file) || bookkeeping.some((b) => isWithin(file, b))
   const split = (files: readonly string[]): [string[], string[]] => [
     files.filter(isExplained),
     files.filter((f) => !isExplained(f)),

@@ -24,6 +24,7 @@ import {
 } from './names.ts'
 import { userConfigProblems } from './portage-config.ts'
 import { parseSize } from './size.ts'
+import { isWithin } from './paths.ts'
 
 export type HostDeps = 'warn' | 'deny' | 'allow'
 export type HostCheck = 'warn' | 'error' | 'off'
@@ -401,17 +402,13 @@ function workspacePath(
     )
   }
   const workspace = realpathSync(context.workspace)
-  if (!isBelow(real, workspace)) {
+  if (!isWithin(real, workspace)) {
     return problem(
       input,
       `'${text}' resolves to ${real}, outside the workspace ${workspace}; give a ${kind} inside the workspace`,
     )
   }
   return real
-}
-
-function isBelow(target: string, dir: string): boolean {
-  return target === dir || target.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep)
 }
 
 /** The path with its deepest existing ancestor's links resolved (the rest does not exist yet). */
@@ -436,7 +433,7 @@ export function cacheDirProblem(dir: string, context: InputContext): string | un
     .filter((r) => path.isAbsolute(r) && path.resolve(r) !== '/')
     .map(realpathOfAncestor)
   const real = realpathOfAncestor(dir)
-  if (roots.some((root) => isBelow(real, root))) return undefined
+  if (roots.some((root) => isWithin(real, root))) return undefined
   return `'${dir}'${real === path.resolve(dir) ? '' : ` (${real})`} is outside the directories a cache may be kept in (${roots.join(', ')}); use a directory below ${DEFAULT_CACHE_DIR}, e.g. ${DEFAULT_CACHE_DIR}/shared, or ask the runner's administrator to list its parent in ${CACHE_ROOTS_ENV}`
 }
 

@@ -19,6 +19,7 @@ import type { Profile } from './inputs.ts'
 import { Input } from './names.ts'
 import { closeMatches, listProfiles, resolveProfile } from './profiles.ts'
 import { parseReposConf, reposConfText, repositoryName } from './repos.ts'
+import { isWithin } from './paths.ts'
 
 export interface SandboxDirs {
   readonly distdir: string
@@ -188,7 +189,7 @@ function layOrCheck(source: string, etc: string | undefined, workspaceDir: strin
       )
       return
     }
-    if (real !== workspace && !real.startsWith(workspace + path.sep)) {
+    if (!isWithin(real, workspace)) {
       problems.push(
         `${rel} leads to ${real}, outside the workspace; copy the file into the config directory instead`,
       )

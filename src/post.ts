@@ -9,6 +9,7 @@ import { createRunner, type Runner } from './exec.ts'
 import { lxcInfoArgs, lxcStopArgs } from './lxc.ts'
 import { loadCacheState, saveEntries, storeFor } from './cache.ts'
 import { loadRunState, type RunState } from './state.ts'
+import { isWithin } from './paths.ts'
 
 export async function run(): Promise<void> {
   const state = loadRunState()
@@ -117,7 +118,7 @@ export function mountsBelow(mountinfo: string, dir: string): string[] {
     .map((line) => line.split(' ')[4])
     .filter((p): p is string => Boolean(p))
     .map(unescape)
-    .filter((p) => p === dir || p.startsWith(dir + path.sep))
+    .filter((p) => isWithin(p, dir))
     .sort((a, b) => b.length - a.length)
 }
 
