@@ -1,7 +1,7 @@
 /**
  * A failed build's logs as an artifact: Portage's build logs (PORT_LOGDIR), emerge.log and the
- * smoke test's LXC log, all of which the build keeps in the sandbox's logs directory, plus the
- * build log of a package whose build directory Portage left behind.
+ * smoke test's LXC log, all of which the build keeps in the sandbox's logs directory. (With
+ * PORT_LOGDIR set, a build directory's temp/build.log is only a link to the log there.)
  */
 import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
@@ -27,12 +27,9 @@ export function filesBelow(dir: string): string[] {
     .sort()
 }
 
-/** The files to attach: everything in logs, and build logs left in the build directories. */
-export function logFiles(sandbox: Pick<Sandbox, 'logs' | 'tmpdir'>): string[] {
-  const left = filesBelow(path.join(sandbox.tmpdir, 'portage')).filter(
-    (f) => path.basename(f) === 'build.log' && path.basename(path.dirname(f)) === 'temp',
-  )
-  return [...filesBelow(sandbox.logs), ...left].filter((f) => {
+/** The files to attach: the non-empty files in the logs directory. */
+export function logFiles(sandbox: Pick<Sandbox, 'logs'>): string[] {
+  return filesBelow(sandbox.logs).filter((f) => {
     try {
       return statSync(f).size > 0
     } catch {
@@ -48,7 +45,7 @@ export function artifactPath(relative: string): string {
 
 /**
  * Copies the files below `from` into `root` under names the artifact service takes, keeping their
- * paths relative to `from` (logs/…, tmp/portage/…).
+ * paths relative to `from` (logs/…).
  */
 export function stageLogs(
   files: readonly string[],
@@ -86,7 +83,7 @@ export async function uploadLogs(
       await runner.run(
         {
           file: chown,
-          args: ['-R', `${uid}`, '--', sandbox.logs, sandbox.tmpdir],
+          args: ['-R', `${uid}`, '--', sandbox.logs],
           privileged: true,
         },
         { allowFailure: true },

@@ -110,10 +110,6 @@ export function parseLxcVersion(text: string): [number, number, number] | undefi
   return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined
 }
 
-export function lxcVersionSupported(v: readonly number[]): boolean {
-  return atLeast(v, MIN_LXC)
-}
-
 /** Whether version v (major, minor, ...) is at least min (major, minor). */
 export function atLeast(v: readonly number[], min: readonly [number, number]): boolean {
   const [major = 0, minor = 0] = v

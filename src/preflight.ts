@@ -4,7 +4,7 @@ import path from 'node:path'
 import { BuildError } from './errors.ts'
 import { createRunner, type Privilege, type Runner } from './exec.ts'
 import { MIN_LXC_IDMAPPED } from './idmap.ts'
-import { atLeast, lxcVersionSupported, MIN_LXC, parseLxcVersion } from './lxc.ts'
+import { atLeast, MIN_LXC, parseLxcVersion } from './lxc.ts'
 
 export interface Tools {
   readonly emerge: string
@@ -96,7 +96,7 @@ export async function preflight(
     await runner.run({ file: tools.lxcExecute, args: ['--version'] })
   ).stdout.trim()
   const version = parseLxcVersion(versionText)
-  if (!version || !lxcVersionSupported(version)) {
+  if (!version || !atLeast(version, MIN_LXC)) {
     throw new BuildError(
       `lxcmin needs LXC ${MIN_LXC.join('.')} or newer (its lxc-execute brings its own init and reads the lxc.net.0.type, lxc.rootfs.path, lxc.uts.name keys); ${tools.lxcExecute} is version '${versionText}'`,
     )

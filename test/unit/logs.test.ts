@@ -31,29 +31,22 @@ describe('filesBelow', () => {
 })
 
 describe('logFiles', () => {
-  it('takes the non-empty logs, and only the build logs Portage left in its build directories', () => {
+  it('takes the non-empty files of the logs directory, not the links Portage leaves beside them', () => {
     const dir = tempDir()
-    const sandbox = { logs: path.join(dir, 'logs'), tmpdir: path.join(dir, 'tmp') }
     const at = (f: string): string => path.join(dir, f)
     put(at('logs/emerge.log'))
     put(at('logs/build/app-shells/bash-5.2:20240101-120000.log'))
     put(at('logs/lxc-execute.log'), '')
-    put(at('tmp/portage/app-shells/bash-5.2/temp/build.log'))
-    put(at('tmp/portage/sys-libs/ncurses-6.4/temp/build.log'), '')
+    symlinkSync(at('logs/emerge.log'), at('logs/link.log'))
     put(at('tmp/portage/app-shells/bash-5.2/temp/environment'))
-    put(at('tmp/portage/app-shells/bash-5.2/work/build.log'))
-    put(at('tmp/other/app-shells/bash-5.2/temp/build.log'))
-    put(at('tmp/build.log'))
-    expect(logFiles(sandbox)).toEqual([
+    expect(logFiles({ logs: at('logs') })).toEqual([
       at('logs/build/app-shells/bash-5.2:20240101-120000.log'),
       at('logs/emerge.log'),
-      at('tmp/portage/app-shells/bash-5.2/temp/build.log'),
     ])
   })
 
-  it('is empty when neither directory exists', () => {
-    const dir = tempDir()
-    expect(logFiles({ logs: path.join(dir, 'logs'), tmpdir: path.join(dir, 'tmp') })).toEqual([])
+  it('is empty when the logs directory does not exist', () => {
+    expect(logFiles({ logs: path.join(tempDir(), 'logs') })).toEqual([])
   })
 })
 

@@ -21,7 +21,6 @@ import {
   lxcExecuteArgs,
   lxcInfoArgs,
   lxcStopArgs,
-  lxcVersionSupported,
   MIN_LXC,
   openPathFor,
   parseLxcVersion,
@@ -184,8 +183,8 @@ describe('LXC versions', () => {
     [[1, 0], false],
     [[2], false],
     [[], false],
-  ])('lxcVersionSupported(%j) is %s', (version, supported) => {
-    expect(lxcVersionSupported(version)).toBe(supported)
+  ])('atLeast(%j, MIN_LXC) is %s', (version, supported) => {
+    expect(atLeast(version, MIN_LXC)).toBe(supported)
   })
 
   it.each<[number[], [number, number], boolean]>([
