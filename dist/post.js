@@ -36378,6 +36378,14 @@ function lastLines(text, count2) {
   return lines.slice(-count2);
 }
 
+// src/names.ts
+var State = {
+  /** One JSON object, see state.ts. */
+  run: "lxcmin",
+  /** The cache entries restored, for the post step to save. */
+  cache: "lxcmin-cache"
+};
+
 // src/lxc.ts
 function lxcStopArgs(ref) {
   return ["-P", ref.lxcpath, "-n", ref.name, "--kill", "--nolock"];
@@ -76755,14 +76763,6 @@ function shouldSave(d) {
   if (!d.changed) return { save: false, why: "nothing new since the restore" };
   return { save: true, why: "" };
 }
-
-// src/names.ts
-var State = {
-  /** One JSON object, see state.ts. */
-  run: "lxcmin",
-  /** The cache entries restored, for the post step to save. */
-  cache: "lxcmin-cache"
-};
 
 // src/cache.ts
 var CACHE_TIMEOUT_MS = 10 * 6e4;

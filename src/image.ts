@@ -5,6 +5,7 @@ import { type RunLinks, type Uploaded, uploadFile } from './artifact.ts'
 import type { Runner } from './exec.ts'
 import type { Inputs } from './inputs.ts'
 import { lxcConfigText } from './lxc.ts'
+import type { InitSpec } from './entry.ts'
 import {
   findPackTools,
   lastCommitTime,
@@ -29,6 +30,7 @@ export async function packImage(
   sandbox: Sandbox,
   inputs: Inputs,
   context: PackContext,
+  init?: InitSpec,
 ): Promise<PackResult> {
   const tools = findPackTools(context.path, inputs.pack)
   const git = which('git', context.path)
@@ -55,6 +57,7 @@ export async function packImage(
               name: inputs.name,
               rootfs: sandbox.rootfs,
               extra: inputs.lxcConfig,
+              init,
             }),
             architecture,
           },

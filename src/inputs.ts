@@ -25,6 +25,7 @@ import {
 import { userConfigProblems } from './portage-config.ts'
 import { parseSize } from './size.ts'
 import { isWithin } from './paths.ts'
+import { type ImageSettings, parseImageInputs } from './image-inputs.ts'
 
 export type HostDeps = 'warn' | 'deny' | 'allow'
 export type HostCheck = 'warn' | 'error' | 'off'
@@ -74,6 +75,8 @@ export interface Inputs {
   readonly keepFiles: readonly string[]
   readonly keepLocales: readonly string[]
   readonly gating: GatingSettings
+  /** files, run, entrypoint, user, workdir, env, smoke-test-user. */
+  readonly image: ImageSettings
 }
 
 export interface InputContext {
@@ -164,9 +167,18 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
     const why = checkSeccompPolicy(seccomp)
     if (why) problem(Input.seccomp, why)
   }
+  const image = parseImageInputs(
+    get,
+    (input, text) => workspacePath(input, text, 'directory', context, problem),
+    problem,
+    (input, text) => parseBoolean(input, text, problem),
+  )
   const lxcConfig = parseLxcConfig(get(Input.lxcConfig), problem, {
     unprivileged: unprivileged === true,
     seccomp: seccomp !== undefined,
+    entrypoint: image?.entrypoint !== undefined,
+    user: image?.user !== undefined,
+    workdir: image?.workdir !== undefined,
   })
   const hostDeps = oneOf(
     Input.hostDeps,
@@ -253,7 +265,8 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
     !packed.settings ||
     upload === undefined ||
     !minimize ||
-    !gating.settings
+    !gating.settings ||
+    !image
   ) {
     throw new InputError(problems)
   }
@@ -284,6 +297,7 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
     keepFiles,
     keepLocales,
     gating: gating.settings,
+    image,
   }
 }
 
@@ -482,17 +496,20 @@ export function parseDuration(text: string): number | undefined {
 const KEYS_OF_INPUTS: readonly {
   key: RegExp
   input: InputName
-  when: 'unprivileged' | 'seccomp'
+  when: 'unprivileged' | 'seccomp' | 'entrypoint' | 'user' | 'workdir'
 }[] = [
   { key: /^lxc\.idmap$/, input: Input.unprivileged, when: 'unprivileged' },
   { key: /^lxc\.rootfs\.options$/, input: Input.unprivileged, when: 'unprivileged' },
   { key: /^lxc\.seccomp\.profile$/, input: Input.seccomp, when: 'seccomp' },
+  { key: /^lxc\.init\.cmd$/, input: Input.entrypoint, when: 'entrypoint' },
+  { key: /^lxc\.init\.[ug]id$/, input: Input.user, when: 'user' },
+  { key: /^lxc\.init\.cwd$/, input: Input.workdir, when: 'workdir' },
 ]
 
 function parseLxcConfig(
   text: string,
   problem: Problem,
-  set: { readonly unprivileged: boolean; readonly seccomp: boolean },
+  set: Readonly<Record<(typeof KEYS_OF_INPUTS)[number]['when'], boolean>>,
 ): LxcLine[] {
   const lines: LxcLine[] = []
   for (const raw of text.split('\n')) {

@@ -4,6 +4,7 @@ import * as core from '@actions/core'
 import { BuildError } from './errors.ts'
 import { type IdMap, idmapLines, readIdMap } from './idmap.ts'
 import type { Sandbox } from './sandbox.ts'
+import { type InitSpec, initLines, type RunAs } from './entry.ts'
 
 /** The LXC side: which LXC can run the container, its config file, and lxc-* argument builders. */
 
@@ -124,6 +125,8 @@ export interface LxcConfigSpec {
   readonly idmap?: IdMap | undefined
   /** The seccomp policy file the container runs under. */
   readonly seccomp?: string | undefined
+  /** What the container runs: the entry point inputs, resolved against the image. */
+  readonly init?: InitSpec | undefined
 }
 
 /** Capabilities no container needs: loading modules, raw I/O, the clock, MAC policy. */
@@ -151,6 +154,7 @@ export function lxcConfigText(spec: LxcConfigSpec): string {
   if (spec.idmap)
     lines.push('# unprivileged: root is a subordinate id on the host', ...idmapLines(spec.idmap))
   if (spec.seccomp) lines.push('# from the seccomp input', `lxc.seccomp.profile = ${spec.seccomp}`)
+  lines.push(...initLines(spec.init))
   if (spec.extra.length)
     lines.push('# from the lxc-config input', ...spec.extra.map((l) => `${l.key} = ${l.value}`))
   return lines.join('\n') + '\n'
@@ -167,6 +171,7 @@ export function lxcExecuteArgs(
   configFile: string,
   logFile: string,
   argv: readonly string[],
+  runAs?: RunAs,
 ): string[] {
   return [
     '-P',
@@ -179,6 +184,8 @@ export function lxcExecuteArgs(
     logFile,
     '-l',
     'INFO',
+    // Explicit, so that the entry point's lxc.init.uid/gid never decide who runs the command.
+    ...(runAs ? ['-u', String(runAs.uid), '-g', String(runAs.gid)] : []),
     '--',
     ...argv,
   ]
@@ -208,6 +215,7 @@ export function writeLxcConfig(
   sandbox: Pick<Sandbox, 'lxcConfig' | 'rootfs' | 'dir'>,
   inputs: LxcInputs,
   readMap: () => IdMap = readIdMap,
+  init?: InitSpec,
 ): void {
   let seccomp: string | undefined
   if (inputs.seccomp) {
@@ -222,6 +230,7 @@ export function writeLxcConfig(
     extra: inputs.lxcConfig,
     idmap,
     seccomp,
+    init,
   })
   writeFileSync(sandbox.lxcConfig, text)
   core.info(`${sandbox.lxcConfig}:\n${text}`)

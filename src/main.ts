@@ -18,7 +18,11 @@ import type { PackResult } from './pack.ts'
 import { configurePortage, mergeWithFallback, planRequest, type Target } from './portage.ts'
 import { preflight, type Tools } from './preflight.ts'
 import { buildOutputs, setOutputs, writeSummary } from './report.ts'
-import { finishRootfs, measure } from './rootfs.ts'
+import { measure } from './rootfs.ts'
+import { finishRootfs } from './finish.ts'
+import { copyFiles } from './files.ts'
+import { runCommands } from './run-commands.ts'
+import { resolveInit, smokeRunAs } from './entry.ts'
 import { prepareSandbox, type Sandbox } from './sandbox.ts'
 import { smokeTest } from './smoke.ts'
 import { step } from './step.ts'
@@ -229,16 +233,33 @@ async function build(inputs: Inputs, env: RunEnv, progress: Progress): Promise<B
     mergeWithFallback(runner, target, atoms, () => cache.rejectBinaries()),
   )
   cache.markMerged()
-  await step('Finish', () => finishRootfs(runner, host.tools.mkdir, sandbox.rootfs))
+  await step('Finish', () => finishRootfs(runner, host.tools, sandbox.rootfs))
+  const files = await step('Files', () =>
+    copyFiles(runner, sandbox.rootfs, host.tools, inputs.image),
+  )
+  if (inputs.image.run.length)
+    await step('Run', () =>
+      runCommands(runner, sandbox, host.tools, inputs.image.run, inputs.smokeTimeoutSeconds),
+    )
+  const init = await step('Entry point', () => {
+    const resolved = resolveInit(sandbox.rootfs, inputs.image)
+    writeLxcConfig(sandbox, inputs, undefined, resolved)
+    return resolved
+  })
   const minimized = await step(`Minimize (${inputs.minimize})`, () =>
-    minimizeRootfs(runner, sandbox, host.tools, inputs),
+    minimizeRootfs(runner, sandbox, host.tools, inputs, {
+      added: files.added,
+      entrypoint: inputs.image.entrypoint,
+    }),
   )
   const smoke = explained(
-    await step('Smoke test', () => smokeTest(runner, sandbox, host.tools, inputs)),
+    await step('Smoke test', () =>
+      smokeTest(runner, sandbox, host.tools, inputs, smokeRunAs(inputs.image, init)),
+    ),
     minimized,
   )
   const packed = await step('Pack', () =>
-    packImage(runner, sandbox, inputs, { ...env, sourceDateEpoch: env.sourceDateEpoch }),
+    packImage(runner, sandbox, inputs, { ...env, sourceDateEpoch: env.sourceDateEpoch }, init),
   )
   const sizeBytes = await step('Measure', () => measure(runner, host.tools.du, sandbox.rootfs))
   const profile = inputs.profile.repo
@@ -256,6 +277,7 @@ async function build(inputs: Inputs, env: RunEnv, progress: Progress): Promise<B
         ref: env.github.refName || null,
         configHash: configHash(etcPortage(config.configRoot), VOLATILE_LINES),
         tarballBytes: packed.bytes,
+        added: files.added,
       },
       env.runnerTemp,
     ),

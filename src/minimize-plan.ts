@@ -24,9 +24,42 @@ import {
 import { readVdb, VDB, vdbEdits, type VdbEdits } from './minimize-vdb.ts'
 import { BASELAYOUT } from './names.ts'
 import { MOUNT_POINTS, splitPf } from './rootfs.ts'
+import { readAccounts } from './accounts.ts'
+import { SKELETON } from './finish.ts'
 
 /** Whole trees that closure keeps: configuration and the package database. */
 export const KEEP_TREES = ['/etc', VDB, '/var/lib/portage', '/var/cache/edb'] as const
+/**
+ * System directories that are some accounts' homes in Gentoo's passwd (bin's /bin, daemon's
+ * /sbin, ...): the directory stays, but not everything in it.
+ */
+export const SHARED_DIRS: ReadonlySet<string> = new Set([
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib64',
+  '/usr',
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/lib',
+  '/usr/lib64',
+  '/usr/share',
+  '/usr/local',
+  '/etc',
+  '/dev',
+  '/proc',
+  '/sys',
+  '/run',
+  '/var',
+  '/var/lib',
+  '/var/cache',
+  '/var/spool',
+  '/var/log',
+  '/opt',
+  '/home',
+  '/tmp',
+  '/var/tmp',
+])
 /** Packages whose every file closure keeps (category/name). */
 export const KEEP_PACKAGES = [BASELAYOUT] as const
 
@@ -116,6 +149,10 @@ export interface PlanSpec {
   /** The smoke-test command; its program (the first word) is the entry point. */
   readonly command: readonly string[]
   readonly keepFiles: readonly string[]
+  /** What the files input added (inside paths): kept, with what its programs need. */
+  readonly added?: readonly string[]
+  /** The entry point's command: its program is kept with what it needs, like the smoke test's. */
+  readonly entrypoint?: readonly string[] | undefined
 }
 
 export interface MinimizePlan {
@@ -181,6 +218,22 @@ export function planClosure(spec: PlanSpec): MinimizePlan {
 
   for (const tree of KEEP_TREES) markTree(tree)
   for (const dir of MOUNT_POINTS) mark(`/${dir}`)
+  // What a container needs whatever baselayout recorded: the skeleton, keepdir'ed directories,
+  // the accounts' homes (a service keeps its state there).
+  for (const dir of SKELETON) mark(dir.path)
+  for (const [p, entry] of walk.entries)
+    if (entry.kind === 'file' && path.posix.basename(p).startsWith('.keep')) mark(p)
+  for (const user of readAccounts(root).users) {
+    const home = traceInRoot(root, user.home)
+    if (!home || home.kind !== 'dir' || home.final === '/') continue
+    for (const link of home.links) mark(link)
+    if (SHARED_DIRS.has(home.final)) mark(home.final)
+    else markTree(home.final)
+  }
+  for (const p of spec.added ?? []) {
+    if (walk.entries.get(p)?.kind === 'dir') markTree(p)
+    else mark(p)
+  }
   for (const dir of walk.unreadable) mark(dir)
   const canonical = canonicalizer(root, walk)
   for (const pkg of packages) {
@@ -214,6 +267,11 @@ export function planClosure(spec: PlanSpec): MinimizePlan {
     if (!matched) unmatchedKeepFiles.push(pattern)
   }
   need(entryPoint)
+  const initProgram = spec.entrypoint?.[0]
+  if (initProgram) {
+    const init = findProgram(root, initProgram)
+    if (init && traceInRoot(root, init)?.kind === 'file') need(init)
+  }
 
   // Every kept program or library brings what it needs (libraries, interpreters), every kept
   // link its target. Files of the kept trees are configuration and data: not read (an init

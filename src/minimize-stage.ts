@@ -23,18 +23,28 @@ export interface MinimizeRequest {
   readonly keepFiles: readonly string[]
 }
 
+/** What the build added besides the packages, which closure keeps too. */
+export interface Additions {
+  /** Inside paths the files input added. */
+  readonly added: readonly string[]
+  readonly entrypoint: readonly string[] | undefined
+}
+
 /** none and standard did their work at merge time (make.conf); closure removes what the entry points do not need. */
 export async function minimizeRootfs(
   runner: Runner,
   sandbox: Sandbox,
   tools: Pick<Tools, 'rm' | 'cp' | 'ldconfig'>,
   request: MinimizeRequest,
+  additions: Additions = { added: [], entrypoint: undefined },
 ): Promise<MinimizeResult> {
   const result = await minimize(runner, {
     level: request.minimize,
     rootfs: sandbox.rootfs,
     command: request.smokeTest ?? DEFAULT_SMOKE_TEST,
     keepFiles: request.keepFiles,
+    added: additions.added,
+    entrypoint: additions.entrypoint,
     workDir: path.join(sandbox.tmpdir, 'minimize'),
     tools: { rm: tools.rm, cp: tools.cp, ...(tools.ldconfig ? { ldconfig: tools.ldconfig } : {}) },
   })

@@ -38,6 +38,15 @@ export const Input = {
   failOn: 'fail-on',
   comment: 'comment',
   uploadReport: 'upload-report',
+  files: 'files',
+  filesOwners: 'files-owners',
+  filesReplace: 'files-replace',
+  run: 'run',
+  entrypoint: 'entrypoint',
+  user: 'user',
+  workdir: 'workdir',
+  env: 'env',
+  smokeTestUser: 'smoke-test-user',
 } as const
 export type InputName = (typeof Input)[keyof typeof Input]
 

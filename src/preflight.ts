@@ -19,6 +19,7 @@ export interface Tools {
   readonly rmdir: string
   readonly chown: string
   readonly cp: string
+  readonly chmod: string
   /** Optional: without it, a minimized root keeps a stale but harmless ld.so.cache. */
   readonly ldconfig: string | undefined
 }
@@ -38,6 +39,7 @@ const NEEDED: Readonly<
   rmdir: { command: 'rmdir', from: 'sys-apps/coreutils' },
   chown: { command: 'chown', from: 'sys-apps/coreutils' },
   cp: { command: 'cp', from: 'sys-apps/coreutils' },
+  chmod: { command: 'chmod', from: 'sys-apps/coreutils' },
 }
 
 export interface Host {

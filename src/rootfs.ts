@@ -58,12 +58,6 @@ export function atomOf(p: InstalledPackage): string {
   return `=${p.category}/${p.name}-${p.version}`
 }
 
-/** The recipe's last touch: the mount points no package creates. */
-export async function finishRootfs(runner: Runner, mkdir: string, rootfs: string): Promise<void> {
-  const dirs = MOUNT_POINTS.map((d) => path.join(rootfs, d))
-  await runner.run({ file: mkdir, args: ['-p', '--', ...dirs], privileged: true })
-}
-
 /** Bytes of the rootfs as du --apparent-size counts them (hard links once). */
 export async function measure(runner: Runner, du: string, rootfs: string): Promise<number> {
   const result = await runner.run({

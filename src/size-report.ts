@@ -70,6 +70,11 @@ export interface UnownedSize {
   readonly largest: readonly PathSize[]
 }
 
+export interface FilesSize {
+  readonly bytes: number
+  readonly files: number
+}
+
 export interface SizeReport {
   readonly schema: typeof SIZE_REPORT_SCHEMA
   /** The container name. */
@@ -89,6 +94,8 @@ export interface SizeReport {
   /** Sorted by category, name, slot. */
   readonly packages: readonly PackageSize[]
   readonly unowned: UnownedSize
+  /** What the files input added (present only when it added something); counted before packages. */
+  readonly files?: FilesSize
   /** Over the whole rootfs, packages and unowned together. */
   readonly trimmable: Trimmable
 }
@@ -100,6 +107,8 @@ export interface ReportMeta {
   readonly ref: string | null
   readonly configHash: string | null
   readonly tarballBytes?: number | undefined
+  /** Inside paths the files input added: their own row, ahead of any package that listed them. */
+  readonly added?: readonly string[] | undefined
 }
 
 /** One entry of the rootfs as lstat sees it. */
@@ -375,6 +384,11 @@ export function reportFromData(
 ): SizeReport {
   const byPath = new Map(entries.map((e) => [e.path, e]))
   const owners = new Map<string, number>()
+  const FILES = -1
+  for (const added of meta.added ?? []) {
+    const entry = byPath.get(added)
+    if (entry) owners.set(entry.inode, FILES)
+  }
   const ordered = [...vdb].sort(mergeOrder)
   ordered.forEach((record, index) => {
     for (const line of record.contents) {
@@ -391,6 +405,7 @@ export function reportFromData(
   const tally = (): Tally => ({ bytes: 0, files: 0, trimmable: emptyTrimmable() })
   const perPackage = ordered.map(tally)
   const unowned = tally()
+  const files = tally()
   const unownedPaths = new Map<string, number>()
   const overall = emptyTrimmable()
   const seen = new Set<string>()
@@ -401,7 +416,8 @@ export function reportFromData(
     seen.add(entry.inode)
     total += entry.bytes
     const owner = owners.get(entry.inode)
-    const into = owner === undefined ? unowned : (perPackage[owner] ?? unowned)
+    const into =
+      owner === undefined ? unowned : owner === FILES ? files : (perPackage[owner] ?? unowned)
     into.bytes += entry.bytes
     into.files += 1
     const category = trimCategory(entry.path, entry.kind)
@@ -457,6 +473,7 @@ export function reportFromData(
       trimmable: unowned.trimmable,
       largest: largest.slice(0, MAX_UNOWNED_LISTED),
     },
+    ...(meta.added?.length ? { files: { bytes: files.bytes, files: files.files } } : {}),
     trimmable: overall,
   }
 }
@@ -528,6 +545,7 @@ export function parseSizeReport(text: string): SizeReport {
   })
   const u = record(obj.unowned, 'unowned')
   const tarball = obj.tarballBytes
+  const f = obj.files === undefined ? undefined : record(obj.files, 'files')
   return {
     schema: SIZE_REPORT_SCHEMA,
     name: string(obj.name, 'name'),
@@ -552,6 +570,9 @@ export function parseSizeReport(text: string): SizeReport {
         }
       }),
     },
+    ...(f
+      ? { files: { bytes: bytes(f.bytes, 'files.bytes'), files: bytes(f.files, 'files.files') } }
+      : {}),
     trimmable: trim(obj.trimmable, 'trimmable'),
   }
 }

@@ -277,6 +277,8 @@ function largestTable(input: SizeSummaryInput, limits: SummaryLimits): string[] 
   if (!c || !unownedChanged(c, input.thresholds.minChange)) {
     rows.push({ label: '(unowned)', version: '', bytes: input.report.unowned.bytes })
   }
+  if (input.report.files)
+    rows.push({ label: '(files input)', version: '', bytes: input.report.files.bytes })
   rows.sort((a, b) => b.bytes - a.bytes || a.label.localeCompare(b.label))
   if (!rows.length) return []
   const shown = rows.slice(0, limits.largest)

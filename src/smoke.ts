@@ -8,6 +8,8 @@ import { lxcExecuteArgs, lxcStopArgs } from './lxc.ts'
 import type { Tools } from './preflight.ts'
 import { resolveInRoot } from './rootfs.ts'
 import type { Sandbox } from './sandbox.ts'
+import type { RunAs } from './entry.ts'
+import type { Result } from './exec.ts'
 
 export const DEFAULT_SMOKE_TEST = ['/bin/sh', '-c', 'true'] as const
 
@@ -30,10 +32,9 @@ export async function smokeTest(
   sandbox: Sandbox,
   tools: Pick<Tools, 'lxcExecute' | 'lxcStop'>,
   request: SmokeRequest,
+  runAs?: RunAs,
 ): Promise<SmokeResult> {
   const command = request.smokeTest ?? DEFAULT_SMOKE_TEST
-  const container = { lxcpath: sandbox.lxcpath, name: sandbox.containerName }
-  const logFile = path.join(sandbox.logs, 'lxc-execute.log')
   const timeoutSeconds = request.smokeTimeoutSeconds
   const program = command[0] ?? ''
   const fail = (reason: string, output: readonly string[] = []): SmokeResult => ({
@@ -49,17 +50,58 @@ export async function smokeTest(
         : `the image has no ${program}, so the default smoke test (${joinCommand(command)}) cannot run; set smoke-test to a command the image has, e.g. /bin/bash -c true`,
     )
   }
-  core.info(`lxc-execute ${joinCommand(command)} (timeout ${timeoutSeconds} s)`)
+  const who = runAs && runAs.uid !== 0 ? ` as uid ${runAs.uid} gid ${runAs.gid}` : ''
+  core.info(`lxc-execute ${joinCommand(command)}${who} (timeout ${timeoutSeconds} s)`)
+  const result = await executeInContainer(runner, sandbox, tools, command, {
+    timeoutSeconds,
+    runAs,
+    log: 'lxc-execute.log',
+  })
+  if (result.timedOut) {
+    return fail(
+      `${joinCommand(command)} did not finish within ${timeoutSeconds} s (smoke-timeout); the container was killed`,
+      result.tail,
+    )
+  }
+  if (result.exitCode !== 0) {
+    return fail(
+      `${joinCommand(command)} exited with ${result.exitCode} in the container`,
+      result.tail,
+    )
+  }
+  return { passed: true, command, reason: '', output: result.tail }
+}
+
+export interface ExecuteOptions {
+  readonly timeoutSeconds: number
+  readonly runAs?: RunAs | undefined
+  /** The LXC log's file name in the sandbox's logs directory. */
+  readonly log: string
+}
+
+/**
+ * One command in the container with lxc-execute, output streamed, killed at the timeout. A
+ * failure shows the tail of LXC's own log.
+ */
+export async function executeInContainer(
+  runner: Runner,
+  sandbox: Sandbox,
+  tools: Pick<Tools, 'lxcExecute' | 'lxcStop'>,
+  command: readonly string[],
+  options: ExecuteOptions,
+): Promise<Result> {
+  const container = { lxcpath: sandbox.lxcpath, name: sandbox.containerName }
+  const logFile = path.join(sandbox.logs, options.log)
   const result = await runner.run(
     {
       file: tools.lxcExecute,
-      args: lxcExecuteArgs(container, sandbox.lxcConfig, logFile, command),
+      args: lxcExecuteArgs(container, sandbox.lxcConfig, logFile, command, options.runAs),
       privileged: true,
     },
     {
       stream: true,
       allowFailure: true,
-      timeoutMs: timeoutSeconds * 1000,
+      timeoutMs: options.timeoutSeconds * 1000,
       onTimeout: async () => {
         await runner.run(
           { file: tools.lxcStop, args: lxcStopArgs(container), privileged: true },
@@ -68,21 +110,11 @@ export async function smokeTest(
       },
     },
   )
-  if (result.timedOut) {
-    return fail(
-      `${joinCommand(command)} did not finish within ${timeoutSeconds} s (smoke-timeout); the container was killed`,
-      result.tail,
-    )
-  }
-  if (result.exitCode !== 0) {
+  if (!result.timedOut && result.exitCode !== 0) {
     const log = lxcLogTail(logFile)
     if (log.length) core.info(`lxc-execute log (${logFile}):\n${log.join('\n')}`)
-    return fail(
-      `${joinCommand(command)} exited with ${result.exitCode} in the container`,
-      result.tail,
-    )
   }
-  return { passed: true, command, reason: '', output: result.tail }
+  return result
 }
 
 function lxcLogTail(file: string): string[] {
