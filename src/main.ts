@@ -10,7 +10,7 @@ import { packImage, uploadImage } from './image.ts'
 import { type Inputs, parseInputs } from './inputs.ts'
 import { writeLxcConfig } from './lxc.ts'
 import { explained, makeConfFragment, minimizeRootfs } from './minimize-stage.ts'
-import { BASELAYOUT, CACHE_ROOTS_ENV, Output } from './names.ts'
+import { BASELAYOUT, CACHE_ROOTS_ENV, Output, VIRTUAL_LIBC } from './names.ts'
 import type { PlanEntry } from './emerge.ts'
 import { checkHost, hostSummary, type HostWatch, reportHostCheck, watchHost } from './host-stage.ts'
 import { uploadLogs } from './logs.ts'
@@ -229,6 +229,14 @@ async function build(inputs: Inputs, env: RunEnv, progress: Progress): Promise<B
   const base = await step(`Emerge ${BASELAYOUT}`, () =>
     mergeWithFallback(runner, target, [BASELAYOUT], () => cache.rejectBinaries()),
   )
+  // The profile's libc next, when the request needs it: once a libc is in ROOT, Portage adds
+  // it to the RDEPEND of everything it builds there (bug 753500), so binary packages built
+  // that way only match a root that has it already.
+  const libc = plan.entries.some((e) => e.root !== '/' && e.cpv.startsWith(`${VIRTUAL_LIBC}-`))
+    ? await step(`Emerge ${VIRTUAL_LIBC}`, () =>
+        mergeWithFallback(runner, target, [VIRTUAL_LIBC], () => cache.rejectBinaries()),
+      )
+    : { built: [], binary: [] }
   const rest = await step(`Emerge ${atoms.join(' ')}`, () =>
     mergeWithFallback(runner, target, atoms, () => cache.rejectBinaries()),
   )
@@ -292,8 +300,8 @@ async function build(inputs: Inputs, env: RunEnv, progress: Progress): Promise<B
     budget: inputs.sizeBudget,
     smoke,
     cache: cache.entries(),
-    built: [...base.built, ...rest.built],
-    binary: [...base.binary, ...rest.binary],
+    built: [...base.built, ...libc.built, ...rest.built],
+    binary: [...base.binary, ...libc.binary, ...rest.binary],
     packed,
     minimized,
   }

@@ -83,6 +83,8 @@ export const State = {
 
 export const DEFAULT_PROFILE = 'default/linux/amd64/23.0/no-multilib'
 export const BASELAYOUT = 'sys-apps/baselayout'
+/** Merged second when the request needs it: see main.ts. */
+export const VIRTUAL_LIBC = 'virtual/libc'
 export const DEFAULT_CACHE_DIR = '/var/cache/lxcmin'
 /** Set by the runner's administrator (e.g. in the runner's .env): more directories cache-dir may be below, separated by ':'. */
 export const CACHE_ROOTS_ENV = 'LXCMIN_CACHE_ROOTS'

@@ -23,9 +23,10 @@ log() { printf 'gentoo-setup: %s\n' "$*"; }
 # lxc/zstd/bzip2/pax-utils/gcc/make/rsync: the action and Portage; lxc-templates: the gentoo.common.conf
 # that format lxc images include (lxc-create -t local); python3-venv: Portage's venv;
 # the lib*/readline/ncurses/libc packages: what the test ebuilds repackage (libraries, headers,
-# static archives, .pc files, translations); libcap2-bin: setcap for app-misc/lxcmin-special.
+# static archives, .pc files, translations); libcap2-bin: setcap for app-misc/lxcmin-special;
+# gawk: a Gentoo host's awk (sys-apps/gawk in package.provided below; Debian's default is mawk).
 APT_PACKAGES=(
-	lxc lxc-templates zstd bzip2 pax-utils gcc make rsync tar gzip wget
+	lxc lxc-templates zstd bzip2 pax-utils gcc make rsync tar gzip wget gawk
 	python3 python3-venv
 	libc6 libc-bin libc6-dev libc-l10n
 	libtinfo6 libncurses6 libncursesw6 ncurses-base ncurses-bin libncurses-dev
@@ -133,6 +134,56 @@ CLEAN_DELAY="0"
 PORTAGE_USERNAME="root"
 PORTAGE_GRPNAME="root"
 EOF
+
+# The build host's @system, as far as ebuilds ask for it at build or install time (BDEPEND and
+# IDEPEND are resolved against "/", i.e. here): Gentoo's way to declare packages that are there
+# without Portage is package.provided in the user profile. Versions are Debian 12's. Only the build
+# host's config reads this file, not a target config root; dev-build/lxcmin-hosttool is not in it,
+# so a BDEPEND on it stays a real host merge.
+portage_pv=$(compgen -G "$VENV/lib/python3*/site-packages/portage-*.dist-info" | sed 's/.*portage-\(.*\)\.dist-info/\1/' | head -n1)
+python_pv=$("$VENV/bin/python" -c 'import platform; print(platform.python_version())')
+mkdir -p "$HOST/etc/portage/profile"
+write_if_changed "$HOST/etc/portage/profile/package.provided" <<EOF
+# TEST ONLY (written by test/gentoo/setup.sh): the Debian 12 build host's tools in place of
+# Gentoo's @system packages, with Debian's versions.
+# passwd 4.13: useradd, groupadd, usermod with --prefix (acct-user/acct-group)
+sys-apps/shadow-4.13
+sys-devel/gcc-12.2.0
+sys-devel/binutils-2.40
+# make 4.3, under its name since Gentoo's 2024 move and under the old one
+dev-build/make-4.3
+sys-devel/make-4.3
+sys-devel/patch-2.7.6
+app-arch/tar-1.34
+app-arch/bzip2-1.0.8
+app-arch/gzip-1.12
+app-arch/xz-utils-5.4.1
+app-arch/zstd-1.5.4
+sys-apps/coreutils-9.1
+sys-apps/diffutils-3.8
+sys-apps/file-5.44
+sys-apps/findutils-4.9.0
+sys-apps/gawk-5.2.1
+sys-apps/grep-3.8
+sys-apps/sed-4.9
+sys-apps/util-linux-2.38.1
+# bash 5.2.15 (the test repository's app-shells/bash is for images; this is the host's)
+app-shells/bash-5.2_p15
+dev-util/pkgconf-1.8.1
+virtual/pkgconfig-3
+dev-lang/perl-5.36.0
+net-misc/wget-1.21.3
+# the venv's interpreter and Portage
+dev-lang/python-$python_pv
+sys-apps/portage-$portage_pv
+EOF
+
+# The build host's own accounts, as a Gentoo runner has them: an acct-* package merged into "/"
+# (a build dependency of the host) adds its user here, never to this Debian machine's /etc.
+for f in passwd group shadow; do
+	[[ -e $HOST/etc/$f ]] || install -m "$([[ $f == shadow ]] && echo 0640 || echo 0644)" \
+		"$GENTOO_REPO/sys-apps/baselayout/files/$f" "$HOST/etc/$f"
+done
 
 # --- Wrappers ------------------------------------------------------------------------------------
 mkdir -p "$BIN"

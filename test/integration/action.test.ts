@@ -41,10 +41,11 @@ describe('a bash container', () => {
       expect(result.outputs.size).toMatch(/^\d+(\.\d+)? MiB$/)
       expect(result.outputs.packages?.split('\n').sort()).toEqual([
         '=app-shells/bash-5.2_p15',
-        '=sys-apps/baselayout-2.17',
+        '=sys-apps/baselayout-2.18',
         '=sys-libs/glibc-2.36',
         '=sys-libs/ncurses-6.4_p20230506',
         '=sys-libs/readline-8.2_p1',
+        '=virtual/libc-1',
       ])
       const config = readFileSync(result.outputs['lxc-config'] ?? '', 'utf8')
       expect(config).toContain(`lxc.rootfs.path = dir:${rootfs}`)

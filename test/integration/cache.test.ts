@@ -85,7 +85,7 @@ describe('with the Actions cache', () => {
     expect(emerged(result, 'source')).toEqual([])
     expect(emerged(result, 'binary')).toEqual(
       expect.arrayContaining([
-        'sys-apps/baselayout-2.17',
+        'sys-apps/baselayout-2.18',
         'app-shells/bash-5.2_p15',
         'app-misc/lxcmin-fetched-1.0',
         'app-misc/lxcmin-hello-1.0',

@@ -180,6 +180,7 @@ describe('size gating on real builds (the modules, on roots built with the Porta
       'app-misc/lxcmin-hello',
       'sys-apps/baselayout',
       'sys-libs/glibc',
+      'virtual/libc',
     ])
     const hello = extra.packages.find((p) => p.name === 'lxcmin-hello')
     expect(hello?.use).toEqual(['extra'])

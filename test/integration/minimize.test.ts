@@ -19,6 +19,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRunner } from '../../src/exec.ts'
+import { finishRootfs } from '../../src/finish.ts'
 import { lxcConfigText } from '../../src/lxc.ts'
 import {
   explainSmokeFailure,
@@ -217,7 +218,8 @@ describe('minimize: standard (make.conf fragment, at merge time)', () => {
     const kept = new Set(files(standard.root))
     for (const p of [
       '/bin/bash',
-      '/lib64/libc.so.6',
+      // merged /usr (23.0/no-multilib): /lib64 -> usr/lib64
+      '/usr/lib64/libc.so.6',
       '/usr/lib64/libtinfo.so.6',
       '/usr/bin/lxcmin-hello',
       '/usr/lib/locale/C.utf8/LC_CTYPE',
@@ -275,6 +277,12 @@ describe('minimize: closure (after standard, before the smoke test)', () => {
     const root = path.join(tmp, name)
     execFileSync('cp', ['-a', standard.root, root])
     const runner = createRunner('root', () => undefined)
+    // As the build does: the skeleton (baselayout leaves most of it to others) before closure.
+    await finishRootfs(
+      runner,
+      { mkdir: which('mkdir'), chmod: which('chmod'), rm: which('rm') },
+      root,
+    )
     const result = await minimize(runner, {
       level: 'closure',
       rootfs: root,
@@ -298,8 +306,9 @@ describe('minimize: closure (after standard, before the smoke test)', () => {
     for (const p of [
       '/bin/bash',
       '/bin/sh',
-      '/lib64/libc.so.6',
-      '/lib64/ld-linux-x86-64.so.2',
+      '/lib64',
+      '/usr/lib64/libc.so.6',
+      '/usr/lib64/ld-linux-x86-64.so.2',
       '/usr/lib64/libtinfo.so.6',
       '/etc/passwd',
       '/etc/ld.so.cache',
@@ -316,7 +325,7 @@ describe('minimize: closure (after standard, before the smoke test)', () => {
       '/sbin/ldconfig',
     ])
       expect(left.has(p), p).toBe(false)
-    for (const d of ['dev', 'proc', 'sys', 'tmp', 'run', 'var/tmp'])
+    for (const d of ['dev', 'proc', 'sys', 'tmp', 'run', 'var/tmp', 'root', 'home', 'var/empty'])
       expect(lstatSync(path.join(root, d)).isDirectory(), d).toBe(true)
     expect(result.removedByPackage.get('dev-libs/lxcmin-unused-1.0')).toEqual([
       '/usr/lib64/liblxcmin-unused.so',

@@ -13,7 +13,7 @@ KEYWORDS="amd64"
 # hostdep: needs a build tool on the build host, merged to "/" rather than ROOT
 IUSE="extra hostdep"
 
-RDEPEND="sys-libs/glibc
+RDEPEND="virtual/libc
 	extra? ( app-misc/lxcmin-extra )"
 BDEPEND="hostdep? ( dev-build/lxcmin-hosttool )"
 

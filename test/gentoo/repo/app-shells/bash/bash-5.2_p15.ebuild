@@ -12,6 +12,8 @@ SLOT="0"
 KEYWORDS="amd64"
 IUSE="nls"
 
+# (RDEPEND only: with ROOT != / and no SYSROOT, DEPEND would be merged into the build host.) The
+# := operators record the installed sub-slots (:0/6=, :0/8=) in the vdb.
 RDEPEND=">=sys-libs/ncurses-5.2-r2:0=
 	>=sys-libs/readline-8.1:0="
 

@@ -32,12 +32,24 @@ src_install() {
 	lxcmin_host_fixup
 
 	# The Debian loader only searches /lib/x86_64-linux-gnu and /usr/lib/x86_64-linux-gnu
-	# (besides /etc/ld.so.cache): point both at lib64 so that the root works without a cache.
-	dosym ../lib64 /lib/x86_64-linux-gnu
+	# (besides /etc/ld.so.cache): point them at lib64 so that the root works without a cache.
+	# /lib/x86_64-linux-gnu only in pkg_preinst, where the root's layout is known.
 	dosym ../lib64 /usr/lib/x86_64-linux-gnu
 
 	lxcmin_ensure_man 1 ldd getent iconv locale
 	lxcmin_ensure_man 8 ldconfig
 	lxcmin_ensure_info libc
 	lxcmin_ensure_doc
+}
+
+pkg_preinst() {
+	# With merged /usr (baselayout made /lib -> usr/lib) /lib/x86_64-linux-gnu is the same path as
+	# /usr/lib/x86_64-linux-gnu: only a split-/usr root gets the second link. Decided here, not in
+	# src_install, so that one binary package fits both layouts. Without /lib yet, the profile
+	# tells (features/split-usr sets PROFILE_23_USRTYPE).
+	if [[ -L ${EROOT}/lib ]]; then
+		return 0
+	elif [[ -d ${EROOT}/lib || ${PROFILE_23_USRTYPE} == split-usr ]]; then
+		dosym ../lib64 /lib/x86_64-linux-gnu
+	fi
 }

@@ -11,7 +11,7 @@ LICENSE="LGPL-2.1"
 SLOT="0"
 KEYWORDS="amd64"
 
-RDEPEND="sys-libs/glibc"
+RDEPEND="virtual/libc"
 
 src_install() {
 	lxcmin_host_install libseccomp2 || die "the host has no libseccomp2"

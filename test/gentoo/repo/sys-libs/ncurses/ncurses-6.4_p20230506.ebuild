@@ -11,7 +11,9 @@ LICENSE="MIT"
 SLOT="0/6"
 KEYWORDS="amd64"
 
-RDEPEND="sys-libs/glibc"
+# ncursesw6-config and ncurses6-config (libncurses-dev) are /bin/sh scripts: any POSIX shell.
+RDEPEND="virtual/libc
+	|| ( app-shells/bash app-shells/dash )"
 
 src_install() {
 	local p

@@ -19,14 +19,7 @@ src_install() {
 	lxcmin_host_install libreadline-dev '^/usr/(include|lib/x86_64-linux-gnu)/' || true
 	lxcmin_host_fixup
 
-	# Gentoo's readline installs the example inputrc as /etc/inputrc
-	insinto /etc
-	if [[ -f /usr/share/readline/inputrc ]]; then
-		doins /usr/share/readline/inputrc
-	else
-		printf '%s\n' 'set bell-style none' 'set meta-flag on' >"${T}"/inputrc || die
-		doins "${T}"/inputrc
-	fi
+	# (/etc/inputrc is sys-apps/baselayout's, as on Gentoo)
 
 	lxcmin_ensure_man 3 readline history
 	lxcmin_ensure_info readline
