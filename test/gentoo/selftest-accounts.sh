@@ -7,31 +7,9 @@
 # host), and the real host's accounts untouched. About 80 s. LXCMIN_SELFTEST_KEEP=1 keeps the temp dir.
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-[[ -x $REPO/.tools/bin/emerge ]] || { echo "selftest-accounts: run test/gentoo/setup.sh first" >&2; exit 1; }
-# shellcheck source=test/gentoo/env.sh
-source "$REPO/test/gentoo/env.sh"
-
-TMP=$(mktemp -d /tmp/lxcmin-selftest.XXXXXX)
-CONTAINERS=()
-cleanup() {
-	local rc=$? c
-	for c in "${CONTAINERS[@]}"; do lxc-stop -k -n "$c" -P "$TMP/lxc" >/dev/null 2>&1 || true; done
-	if [[ ${LXCMIN_SELFTEST_KEEP:-} == 1 || $rc -ne 0 ]]; then
-		echo "selftest-accounts: kept $TMP" >&2
-	else
-		rm -rf "$TMP"
-	fi
-}
-trap cleanup EXIT
-
-PASS=0
-ok() { PASS=$((PASS + 1)); printf 'ok   %s\n' "$*"; }
-fail() { printf 'FAIL %s\n' "$*" >&2; exit 1; }
-re() { sed 's/[][\.*^$()+?{}|]/\\&/g' <<<"$1"; } # <text>: as an ERE matching it literally
-expect_line() { # <file> <ERE for a whole line> <description>
-	grep -Eq -- "^$2\$" "$1" || { sed 's/^/     | /' "$1" >&2; fail "$3: no line matching /^$2\$/"; }
-}
+SELFTEST=selftest-accounts
+# shellcheck source=test/gentoo/selftest-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/selftest-lib.sh"
 no_line() { # <file> <ERE for a whole line> <description>
 	! grep -Eq -- "^$2\$" "$1" || { sed 's/^/     | /' "$1" >&2; fail "$3: a line matches /^$2\$/"; }
 }
@@ -51,20 +29,6 @@ HOST=$REPO/.tools/gentoo-host
 host_sums() { md5sum "${ACCOUNT_FILES[@]}" "$HOST"/etc/{passwd,group,shadow} 2>/dev/null || true; }
 host_sums >"$TMP/host-accounts.before"
 
-make_configroot() { # <dir>: as test/gentoo/selftest.sh (and the action) make it
-	local cfg=$1 main_repo main_path
-	mkdir -p "$cfg/etc/portage/repos.conf" "$TMP"/{distfiles,binpkgs,portage-tmp,logs}
-	cat >"$cfg/etc/portage/make.conf" <<-EOF
-		DISTDIR="$TMP/distfiles"
-		PKGDIR="$TMP/binpkgs"
-		PORTAGE_TMPDIR="$TMP/portage-tmp"
-		PORT_LOGDIR="$TMP/logs"
-	EOF
-	portageq repos_config / >"$cfg/etc/portage/repos.conf/repos.conf"
-	main_repo=$(sed -n 's/^main-repo = //p' "$cfg/etc/portage/repos.conf/repos.conf" | head -n1)
-	main_path=$(portageq get_repo_path / "$main_repo")
-	ln -s "$main_path/profiles/default/linux/amd64/23.0/no-multilib" "$cfg/etc/portage/make.profile"
-}
 make_configroot "$TMP/cfg"
 export PORTAGE_CONFIGROOT=$TMP/cfg ROOT=$TMP/rootfs
 mkdir -p "$ROOT"

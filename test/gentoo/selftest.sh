@@ -8,32 +8,10 @@
 # LXCMIN_SELFTEST_KEEP=1 keeps the temp dir.
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-[[ -x $REPO/.tools/bin/emerge ]] || { echo "selftest: run test/gentoo/setup.sh first" >&2; exit 1; }
-# shellcheck source=test/gentoo/env.sh
-source "$REPO/test/gentoo/env.sh"
-[[ $(command -v emerge) == "$REPO/.tools/bin/emerge" ]] || { echo "selftest: env.sh did not set PATH" >&2; exit 1; }
-
-TMP=$(mktemp -d /tmp/lxcmin-selftest.XXXXXX)
-CONTAINERS=()
-cleanup() {
-	local rc=$? c
-	for c in "${CONTAINERS[@]}"; do lxc-stop -k -n "$c" -P "$TMP/lxc" >/dev/null 2>&1 || true; done
-	if [[ ${LXCMIN_SELFTEST_KEEP:-} == 1 || $rc -ne 0 ]]; then
-		echo "selftest: kept $TMP" >&2
-	else
-		rm -rf "$TMP"
-	fi
-}
-trap cleanup EXIT
-
-PASS=0
+SELFTEST=selftest
+# shellcheck source=test/gentoo/selftest-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/selftest-lib.sh"
 t_base='' t_bash='' t_bin_base='' t_bin_bash='' t_special='' t_build='' # set by timed
-ok() { PASS=$((PASS + 1)); printf 'ok   %s\n' "$*"; }
-fail() { printf 'FAIL %s\n' "$*" >&2; exit 1; }
-expect_line() { # <file> <ERE for a whole line> <description>
-	grep -Eq -- "^$2\$" "$1" || { sed 's/^/     | /' "$1" >&2; fail "$3: no line matching /^$2\$/"; }
-}
 timed() { # <seconds var> <command...>: run and store the wall time in seconds (1 decimal)
 	local __var=$1 start end rc=0; shift
 	start=$(date +%s%N)
@@ -42,7 +20,6 @@ timed() { # <seconds var> <command...>: run and store the wall time in seconds (
 	printf -v "$__var" '%d.%d' $(((end - start) / 1000000000)) $(((end - start) / 100000000 % 10))
 	return "$rc"
 }
-re() { sed 's/[][\.*^$()+?{}|]/\\&/g' <<<"$1"; } # <text>: as an ERE matching it literally
 
 # Portage paths that must never appear on the real host (only checked if absent at the start).
 HOST_PATHS=(/var/db/pkg /var/cache/edb /var/lib/portage /var/tmp/portage /var/cache/distfiles
@@ -54,23 +31,6 @@ touch "$TMP/.start"
 sleep 1 # mtime granularity for the find -newer check below
 
 # --- A config root built the way the action builds it --------------------------------------------
-MERGED=default/linux/amd64/23.0/no-multilib         # the action's default profile: merged /usr
-SPLIT=default/linux/amd64/23.0/split-usr/no-multilib # split /usr
-make_configroot() { # <dir> [<profile>]
-	local cfg=$1 profile=${2:-$MERGED} main_repo main_path
-	mkdir -p "$cfg/etc/portage/repos.conf" "$TMP"/{distfiles,binpkgs,portage-tmp,logs}
-	cat >"$cfg/etc/portage/make.conf" <<-EOF
-		DISTDIR="$TMP/distfiles"
-		PKGDIR="$TMP/binpkgs"
-		PORTAGE_TMPDIR="$TMP/portage-tmp"
-		PORT_LOGDIR="$TMP/logs"
-	EOF
-	portageq repos_config / >"$cfg/etc/portage/repos.conf/repos.conf"
-	main_repo=$(sed -n 's/^main-repo = //p' "$cfg/etc/portage/repos.conf/repos.conf" | head -n1)
-	main_path=$(portageq get_repo_path / "$main_repo")
-	ln -s "$main_path/profiles/$profile" "$cfg/etc/portage/make.profile"
-}
-
 portageq repos_config / >"$TMP/repos_config.txt"
 expect_line "$TMP/repos_config.txt" 'main-repo = lxcmin-gentoo' "portageq repos_config /"
 expect_line "$TMP/repos_config.txt" '\[lxcmin-gentoo\]' "portageq repos_config /"
