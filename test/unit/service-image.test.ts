@@ -16,6 +16,7 @@ import {
 import { missingSkeleton, pendingConfigs, SKELETON } from '../../src/finish.ts'
 import { type ImageSettings, imagePath, parseImageInputs } from '../../src/image-inputs.ts'
 import { lxcConfigText, lxcExecuteArgs } from '../../src/lxc.ts'
+import { lxcImageConfig } from '../../src/pack.ts'
 import type { InputName } from '../../src/names.ts'
 import { makeDir, tempDir, writeFile } from './helpers.ts'
 
@@ -321,6 +322,12 @@ describe('entry point', () => {
     const text = lxcConfigText({ name: 'c', rootfs: '/r', extra: [], init })
     expect(text).toContain('lxc.init.cmd = /bin/app -v\n')
     expect(initLines({ env: [] })).toEqual([])
+    // format lxc: the image's config carries what the container runs, not the build's rootfs.
+    const imageConfig = lxcImageConfig(text, 'x86_64', 'system')
+    expect(imageConfig).toContain('lxc.init.cmd = /bin/app -v\n')
+    expect(imageConfig).toContain('lxc.init.uid = 450\n')
+    expect(imageConfig).toContain('lxc.environment = LANG=C\n')
+    expect(imageConfig).not.toContain('lxc.rootfs.path')
   })
   it('names every input the image cannot satisfy', () => {
     const root = makeRoot()
