@@ -202,7 +202,7 @@ describe('a service image', () => {
     })
     expect(result.main.exitCode).not.toBe(0)
     const message = errors(result).join('\n')
-    expect(message).toMatch(/files-owners/)
+    expect(message, result.main.output).toMatch(/files-owners/)
     expect(message).toMatch(/no user 'nginx' in its \/etc\/passwd/)
     expect(leftovers(result)).toEqual(CLEAN)
   })
@@ -211,7 +211,7 @@ describe('a service image', () => {
     const result = await service({ files: path.relative(WORKSPACE, files) })
     expect(result.main.exitCode).not.toBe(0)
     const message = errors(result).join('\n')
-    expect(message).toMatch(/'files'/)
+    expect(message, result.main.output).toMatch(/'files'/)
     expect(message).toMatch(
       /\/etc\/lxcmin-daemon\.conf \(installed by net-misc\/lxcmin-daemon-[\d.]+\).*files-replace: true/,
     )
@@ -221,7 +221,9 @@ describe('a service image', () => {
   it('fails on a run command that fails, naming it', async () => {
     const result = await service({ run: 'true\nexit 3' })
     expect(result.main.exitCode).not.toBe(0)
-    expect(errors(result).join('\n')).toMatch(/run: 'exit 3' \(line 2\) exited with 3/)
+    expect(errors(result).join('\n'), result.main.output).toMatch(
+      /run: 'exit 3' \(line 2\) exited with 3/,
+    )
     expect(leftovers(result)).toEqual(CLEAN)
   })
 
