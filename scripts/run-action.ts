@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto'
 import {
   mkdirSync,
   mkdtempSync,
+  rmSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -423,8 +424,23 @@ function runStep(
   })
 }
 
+/** The runner temp directories runAction made itself (not those a caller passed in). */
+const madeRunnerTemps: string[] = []
+
+/**
+ * Empties what runAction made, as the runner empties RUNNER_TEMP after a job. Call it when the
+ * results are no longer read (the outputs name files in there, e.g. the size report).
+ */
+export function removeRunnerTemps(): void {
+  for (const dir of madeRunnerTemps.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
 export async function runAction(run: ActionRun = {}): Promise<ActionResult> {
-  const runnerTemp = run.runnerTemp ?? mkdtempSync(path.join(tmpdir(), 'lxcmin-runner-'))
+  let runnerTemp = run.runnerTemp
+  if (runnerTemp === undefined) {
+    runnerTemp = mkdtempSync(path.join(tmpdir(), 'lxcmin-runner-'))
+    madeRunnerTemps.push(runnerTemp)
+  }
   const files = path.join(runnerTemp, '_runner_file_commands')
   mkdirSync(files, { recursive: true })
   const file = (name: string): string => {

@@ -1,12 +1,17 @@
 /** What every integration test checks after a run: nothing left behind on the host. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { afterAll } from 'vitest'
 import {
   ACTION_DIR,
   type ActionResult,
+  removeRunnerTemps,
   runAction,
   type ActionRun,
 } from '../../scripts/run-action.ts'
+
+// The runner empties RUNNER_TEMP after each job; here, after each test file that ran the action.
+afterAll(removeRunnerTemps)
 
 export const WORKSPACE = ACTION_DIR
 
