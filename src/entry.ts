@@ -6,7 +6,7 @@
 import { type Accounts, readAccounts, resolveOwner } from './accounts.ts'
 import { InputError } from './errors.ts'
 import type { ImageSettings } from './image-inputs.ts'
-import { findProgram, traceInRoot } from './minimize-closure.ts'
+import { traceInRoot } from './minimize-closure.ts'
 import { Input } from './names.ts'
 
 export interface InitSpec {
@@ -43,7 +43,8 @@ export function resolveInit(
     else ({ uid, gid } = owner)
   }
   const program = image.entrypoint?.[0]
-  if (program && traceInRoot(rootfs, findProgram(rootfs, program) ?? program)?.kind !== 'file') {
+  // entrypoint is an absolute path (image-inputs.ts): followed like the container follows it.
+  if (program && traceInRoot(rootfs, program)?.kind !== 'file') {
     problems.push({
       input: Input.entrypoint,
       message: `${program} is not a file in the image; install the package that provides it, add it with files, or name a program the image has`,
