@@ -32,14 +32,14 @@ export default tseslint.config(
   {
     // Only exec.ts starts processes in the action: argument arrays, sudo, output handling in one place.
     files: ['src/**/*.ts'],
-    ignores: ['src/exec.ts'],
+    ignores: ['src/util/exec.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           paths: processModules.map((name) => ({
             name,
-            message: 'Start processes through src/exec.ts.',
+            message: 'Start processes through src/util/exec.ts.',
           })),
         },
       ],

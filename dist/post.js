@@ -27552,7 +27552,7 @@ var require_commonjs2 = __commonJS({
   }
 });
 
-// src/post.ts
+// src/action/post.ts
 import { readdirSync as readdirSync2, readFileSync as readFileSync4 } from "node:fs";
 import path19 from "node:path";
 
@@ -29449,7 +29449,7 @@ function getState(name) {
   return process.env[`STATE_${name}`] || "";
 }
 
-// src/exec.ts
+// src/util/exec.ts
 import { randomUUID } from "node:crypto";
 import { constants as constants6 } from "node:os";
 
@@ -36262,12 +36262,12 @@ var {
   getCancelSignal: getCancelSignal2
 } = getIpcExport();
 
-// src/argv.ts
+// src/util/argv.ts
 function joinCommand2(args) {
   return args.map((a2) => /^[\w@%+=:,./-]+$/.test(a2) ? a2 : `'${a2.replaceAll("'", `'\\''`)}'`).join(" ");
 }
 
-// src/errors.ts
+// src/action/errors.ts
 var CommandError = class extends Error {
   command;
   exitCode;
@@ -36284,7 +36284,7 @@ ${tail.join("\n")}` : "";
   }
 };
 
-// src/exec.ts
+// src/util/exec.ts
 var TAIL_LINES = 60;
 var KILL_GRACE_MS = 5e3;
 function invocation(command, privilege) {
@@ -36378,15 +36378,15 @@ function lastLines(text, count2) {
   return lines.slice(-count2);
 }
 
-// src/names.ts
+// src/action/names.ts
 var State = {
-  /** One JSON object, see state.ts. */
+  /** One JSON object, see action/state.ts. */
   run: "lxcmin",
   /** The cache entries restored, for the post step to save. */
   cache: "lxcmin-cache"
 };
 
-// src/lxc.ts
+// src/lxc/config.ts
 function lxcStopArgs(ref) {
   return ["-P", ref.lxcpath, "-n", ref.name, "--kill", "--nolock"];
 }
@@ -36394,7 +36394,7 @@ function lxcInfoArgs(ref) {
   return ["-P", ref.lxcpath, "-n", ref.name, "-s", "-H"];
 }
 
-// src/cache.ts
+// src/cache/cache.ts
 import { randomUUID as randomUUID5 } from "node:crypto";
 import {
   constants as constants8,
@@ -76740,7 +76740,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
   });
 }
 
-// src/cache-keys.ts
+// src/cache/keys.ts
 import { createHash as createHash2 } from "node:crypto";
 function shortHash(text) {
   return createHash2("sha256").update(text).digest("hex").slice(0, 16);
@@ -76764,7 +76764,7 @@ function shouldSave(d) {
   return { save: true, why: "" };
 }
 
-// src/cache.ts
+// src/cache/cache.ts
 var CACHE_TIMEOUT_MS = 10 * 6e4;
 async function withTimeout(promise, ms, what) {
   let timer;
@@ -76931,20 +76931,20 @@ function loadCacheState(read = getState) {
   return text ? JSON.parse(text) : void 0;
 }
 
-// src/state.ts
+// src/action/state.ts
 function loadRunState(read = getState) {
   const text = read(State.run);
   if (!text) return void 0;
   return JSON.parse(text);
 }
 
-// src/paths.ts
+// src/util/paths.ts
 import path18 from "node:path";
 function isWithin(target, dir) {
   return target === dir || target.startsWith(dir.endsWith(path18.sep) ? dir : dir + path18.sep);
 }
 
-// src/post.ts
+// src/action/post.ts
 async function run() {
   const state3 = loadRunState();
   if (!state3) {
@@ -77052,7 +77052,7 @@ async function saveCaches(runner, state3) {
   }
 }
 
-// src/entry/post.ts
+// src/action/entry/post.ts
 await run();
 process.exit(process.exitCode ?? 0);
 //# sourceMappingURL=post.js.map

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs'
 
 rmSync(new globalThis.URL('../dist', import.meta.url), { recursive: true, force: true })
 await build({
-  entryPoints: { main: 'src/entry/main.ts', post: 'src/entry/post.ts' },
+  entryPoints: { main: 'src/action/entry/main.ts', post: 'src/action/entry/post.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

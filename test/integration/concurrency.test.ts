@@ -153,7 +153,7 @@ describe('three builds at once, two with the same name, one cache directory', ()
     expect(new Set(saved.filter(Boolean)).size).toBe(2)
   })
 
-  // DEFECT (src/cache.ts, localStore().save and saveEntries): when another job saved the same key
+  // DEFECT (src/cache/cache.ts, localStore().save and saveEntries): when another job saved the same key
   // first, save() returns false and the post step warns "The binpkgs cache was not saved (<key>);
   // see the lines above", with no lines above saying why (or, if both rename at once, "Could not
   // save the binpkgs cache: ENOTEMPTY ..."). Nothing went wrong: the entry is there.

@@ -335,7 +335,7 @@ describe('a main step killed with SIGKILL, whole tree, during the smoke test', (
     expect(hostListing()).toEqual(was.host)
   })
 
-  // DEFECT (src/post.ts): LXC removes the container's cgroups (lxc.payload.<name> and
+  // DEFECT (src/action/post.ts): LXC removes the container's cgroups (lxc.payload.<name> and
   // lxc.monitor.<name> in every hierarchy) when lxc-execute's monitor exits; when it is killed,
   // they stay, empty, until reboot. The post step does not look for them.
   it('no cgroup of the container is left', async () => {
@@ -389,7 +389,7 @@ describe('a full disk in the sandbox', () => {
     if (clean) throw clean
   })
 
-  // DEFECT (src/portage.ts, merge): the error names the package and phase that failed ("sys-libs/
+  // DEFECT (src/portage/merge.ts, merge): the error names the package and phase that failed ("sys-libs/
   // glibc-2.36 failed in the install phase") but not why: "No space left on device" is only in
   // the streamed log, not in the annotation.
   it('the error says the disk is full', async () => {
@@ -516,7 +516,7 @@ describe('hostile inputs fail before anything is built, naming the input', () =>
     expectNothingLeft(result, was)
   })
 
-  // DEFECT (src/inputs.ts, parsePackages and defaultName): an atom has no length limit, so a 100 KB
+  // DEFECT (src/action/inputs/inputs.ts, parsePackages and defaultName): an atom has no length limit, so a 100 KB
   // one passes as 'packages'; the name derived from it then fails as Input 'name' (an input the
   // user never set), echoing all 100 KB in the message.
   const longAtom = once(() => hostile({ packages: `app-shells/${long}` }))
@@ -531,7 +531,7 @@ describe('hostile inputs fail before anything is built, naming the input', () =>
     expectRefused(result, 'packages')
   })
 
-  // DEFECT (src/portage-config.ts, layUserConfig, run in the 'Portage config root' step): links
+  // DEFECT (src/portage/config-root.ts, layUserConfig, run in the 'Portage config root' step): links
   // inside the config directory are checked only after Preflight and the sandbox; every other
   // input problem is reported by parseInputs before anything is started.
   const linkInConfig = once(() => hostile({ config: 'conf' }))
@@ -550,7 +550,7 @@ describe('hostile inputs fail before anything is built, naming the input', () =>
   })
 })
 
-// DEFECT (src/post.ts): lxc-execute, lxc-info and lxc-stop take their locks in
+// DEFECT (src/action/post.ts): lxc-execute, lxc-info and lxc-stop take their locks in
 // /run/lxc/lock/<lxcpath>/ and leave the directories there; the post step never removes them, so
 // every run leaves /run/lxc/lock/<RUNNER_TEMP>/lxcmin/<sandbox>/lxc behind (a tmpfs, until reboot).
 it('no LXC lock directory is left for the sandbox', async () => {

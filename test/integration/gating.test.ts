@@ -7,7 +7,7 @@
  *
  * The first part runs the modules directly on roots built with the test Portage wrappers (as
  * test/gentoo/selftest.sh does). The second runs the bundled action through scripts/run-action.ts;
- * it is skipped until main.ts, inputs.ts, names.ts and action.yml are wired.
+ * it is skipped until action/main.ts, action/inputs/inputs.ts, action/names.ts and action.yml are wired.
  *
  * Needs `bash test/gentoo/setup.sh` and `source test/gentoo/env.sh` first.
  */
@@ -16,10 +16,15 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { gate, type GateLog, type GatingSettings } from '../../src/baseline.ts'
-import { configHash } from '../../src/cache-keys.ts'
-import { createRunner } from '../../src/exec.ts'
-import { createApi, downloadArtifact, type GitHubEnv, runArtifacts } from '../../src/github.ts'
+import { gate, type GateLog, type GatingSettings } from '../../src/size/baseline.ts'
+import { configHash } from '../../src/cache/keys.ts'
+import { createRunner } from '../../src/util/exec.ts'
+import {
+  createApi,
+  downloadArtifact,
+  type GitHubEnv,
+  runArtifacts,
+} from '../../src/github/client.ts'
 import {
   buildSizeReport,
   listRootfs,
@@ -27,7 +32,7 @@ import {
   reportFileName,
   type SizeReport,
   writeSizeReport,
-} from '../../src/size-report.ts'
+} from '../../src/size/report.ts'
 import { artifactServiceUrl, type RestServer, startRest } from '../services/rest.ts'
 import { envFor, type Services, startServices } from '../services/server.ts'
 import { build, CLEAN, errors, leftovers, WORKSPACE } from './support.ts'
@@ -95,9 +100,9 @@ function emergeRoot(tmp: string, cfg: string, name: string): string {
   return root
 }
 
-/** Uploads as the action does (src/size-stage.ts), in a child: the library reads env. */
+/** Uploads as the action does (src/size/stage.ts), in a child: the library reads env. */
 function uploadInChild(file: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const script = `import { uploadFile } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../src/artifact.ts'))}
+  const script = `import { uploadFile } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../src/github/artifacts.ts'))}
 const { id } = await uploadFile(${JSON.stringify(file)}, undefined, { serverUrl: 'https://github.com', repository: 'lxcmin/lxcmin', runId: '1' })
 console.log('ID ' + id)`
   return new Promise((resolve, reject) => {

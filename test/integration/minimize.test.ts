@@ -18,18 +18,18 @@ import {
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createRunner } from '../../src/exec.ts'
-import { finishRootfs } from '../../src/finish.ts'
-import { lxcConfigText } from '../../src/lxc.ts'
+import { createRunner } from '../../src/util/exec.ts'
+import { finishRootfs } from '../../src/rootfs/finish.ts'
+import { lxcConfigText } from '../../src/lxc/config.ts'
 import {
   explainSmokeFailure,
   installMaskPatterns,
   makeConfFragment,
   minimize,
   type MinimizeResult,
-} from '../../src/minimize.ts'
-import { walkRoot } from '../../src/minimize-plan.ts'
-import { readVdb } from '../../src/minimize-vdb.ts'
+} from '../../src/minimize/minimize.ts'
+import { walkRoot } from '../../src/minimize/plan.ts'
+import { readVdb } from '../../src/portage/vdb.ts'
 
 const REPO = path.resolve(import.meta.dirname, '../..')
 const PROFILE = path.join(REPO, 'test/gentoo/repo/profiles/default/linux/amd64/23.0/no-multilib')

@@ -22,14 +22,14 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createRunner } from '../../src/exec.ts'
+import { createRunner } from '../../src/util/exec.ts'
 import {
   findPackTools,
   pack,
   type PackResult,
   type PackSettings,
   validateCompression,
-} from '../../src/pack.ts'
+} from '../../src/pack/pack.ts'
 import { mountsUnder, processesUsing } from './support.ts'
 
 /** 2023-11-14 22:13:20 UTC: before anything here was built, so every build time is clamped. */
@@ -375,7 +375,7 @@ describe('pack on a Portage-built rootfs', () => {
     expect(packedSecond.sha256).toBe(packedFirst.sha256)
     expect(packedSecond.bytes).toBe(packedFirst.bytes)
     expect(path.basename(packedFirst.path)).toBe('bash.tar.zst')
-    // What the normalization took away (pack-normalize.ts): in both builds alike.
+    // What the normalization took away (pack/normalize.ts): in both builds alike.
     expect(packedFirst.normalized.removed).toEqual([
       'var/cache/edb/mtimedb',
       'var/cache/ldconfig/aux-cache',

@@ -11,7 +11,7 @@
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseGroup, parsePasswd } from '../../src/accounts.ts'
+import { parseGroup, parsePasswd } from '../../src/rootfs/accounts.ts'
 import { type Mirror, startMirror } from '../support/mirror.ts'
 import { build, CLEAN, errors, leftovers, WORKSPACE } from './support.ts'
 

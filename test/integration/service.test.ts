@@ -23,7 +23,7 @@ import { connect } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ActionResult } from '../../scripts/run-action.ts'
-import { parseSizeReport } from '../../src/size-report.ts'
+import { parseSizeReport } from '../../src/size/report.ts'
 import { build, CLEAN, errors, leftovers, WORKSPACE } from './support.ts'
 
 const DAEMON = '/usr/sbin/lxcmin-daemon'

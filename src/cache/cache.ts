@@ -1,0 +1,338 @@
+/**
+ * Distfiles and binary packages kept across runs: with @actions/cache, or in a directory on a
+ * runner whose disk survives jobs. Caching is best effort: every failure is a warning and the
+ * build goes on without the cache.
+ */
+import { randomUUID } from 'node:crypto'
+import {
+  constants,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import path from 'node:path'
+import * as actionsCache from '@actions/cache'
+import * as core from '@actions/core'
+import {
+  type CacheHit,
+  type CacheKey,
+  type CacheKind,
+  hitOf,
+  type SaveCache,
+  shouldSave,
+  shortHash,
+} from './keys.ts'
+import { State } from '../action/names.ts'
+
+export type CacheMode = 'actions' | 'local' | 'off'
+
+export interface CacheSettings {
+  readonly mode: CacheMode
+  /** For local: the persistent directory. */
+  readonly dir: string | undefined
+  readonly saveCache: SaveCache
+  readonly suffix: string
+}
+
+/** One cached directory, from restore to save: what the post step needs to decide. */
+export interface CacheEntry {
+  readonly kind: CacheKind
+  readonly dir: string
+  readonly key: string
+  readonly restoreKeys: readonly string[]
+  readonly hit: CacheHit
+  /** What the directory held after the restore, to tell whether anything is new. */
+  readonly listing: string
+}
+
+export interface CacheStore {
+  /** The key that matched, or undefined on a miss. Throws on failures. */
+  restore(kind: CacheKind, dir: string, key: CacheKey): Promise<string | undefined>
+  /** Whether it was saved; 'exists' when another job saved that key first. Throws on failures. */
+  save(kind: CacheKind, dir: string, key: string): Promise<boolean | 'exists'>
+}
+
+export const CACHE_TIMEOUT_MS = 10 * 60_000
+
+/** Rejects when the promise takes longer: a cache service that never answers must not hang the job. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} took longer than ${Math.round(ms / 1000)} s`)),
+      ms,
+    )
+  })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The GitHub Actions cache service through @actions/cache. */
+export function actionsStore(timeoutMs = CACHE_TIMEOUT_MS): CacheStore {
+  return {
+    async restore(kind, dir, key) {
+      const options = { timeoutInMs: 60_000, segmentTimeoutInMs: timeoutMs }
+      return withTimeout(
+        actionsCache.restoreCache([dir], key.key, [...key.restoreKeys], options),
+        timeoutMs,
+        `restoring the ${kind} cache`,
+      )
+    },
+    async save(kind, dir, key) {
+      // -1: not saved (the library has logged why at info level only).
+      return (
+        (await withTimeout(
+          actionsCache.saveCache([dir], key),
+          timeoutMs,
+          `saving the ${kind} cache`,
+        )) !== -1
+      )
+    },
+  }
+}
+
+/**
+ * A directory on the runner: one sub-directory per saved key, written aside and renamed into
+ * place, so that a cancelled job or a concurrent one never sees a half-written entry.
+ */
+export function localStore(root: string): CacheStore {
+  const kindDir = (kind: CacheKind): string => path.join(root, kind)
+  const entries = (kind: CacheKind): { dir: string; key: string; mtime: number }[] => {
+    const dirs = readdirSafe(kindDir(kind)).filter((d) => !d.startsWith('.'))
+    return dirs.flatMap((d) => {
+      const dir = path.join(kindDir(kind), d)
+      try {
+        return [
+          {
+            dir,
+            key: readFileSync(path.join(dir, KEY_FILE), 'utf8'),
+            mtime: statSync(dir).mtimeMs,
+          },
+        ]
+      } catch {
+        return []
+      }
+    })
+  }
+  return {
+    restore(kind, dir, key) {
+      const all = entries(kind).sort((a, b) => b.mtime - a.mtime)
+      const found =
+        all.find((e) => e.key === key.key) ??
+        all.find((e) => key.restoreKeys.some((p) => e.key.startsWith(p)))
+      if (!found) return Promise.resolve(undefined)
+      copyTree(found.dir, dir, (name) => name !== KEY_FILE)
+      return Promise.resolve(found.key)
+    },
+    save(kind, dir, key) {
+      const target = path.join(kindDir(kind), shortHash(key))
+      if (entries(kind).some((e) => e.key === key)) return Promise.resolve('exists' as const)
+      const partial = path.join(kindDir(kind), `.partial-${randomUUID()}`)
+      try {
+        copyTree(dir, partial, () => true)
+        writeFileSync(path.join(partial, KEY_FILE), key)
+        try {
+          renameSync(partial, target)
+        } catch (error) {
+          // Another job renamed its copy of the same key into place first.
+          const code = (error as NodeJS.ErrnoException).code
+          if (
+            (code === 'ENOTEMPTY' || code === 'EEXIST') &&
+            entries(kind).some((e) => e.key === key)
+          )
+            return Promise.resolve('exists' as const)
+          throw error
+        }
+      } finally {
+        rmSync(partial, { recursive: true, force: true })
+      }
+      prune(kind, key)
+      return Promise.resolve(true)
+    },
+  }
+  /** Older entries of the same restore prefix go: only the newest few are worth keeping. */
+  function prune(kind: CacheKind, key: string): void {
+    const prefix = key.slice(0, key.lastIndexOf('-') + 1)
+    const same = entries(kind)
+      .filter((e) => e.key.startsWith(prefix))
+      .sort((a, b) => b.mtime - a.mtime)
+    for (const old of same.slice(LOCAL_KEEP)) rmSync(old.dir, { recursive: true, force: true })
+  }
+}
+
+const KEY_FILE = '.lxcmin-cache-key'
+const LOCAL_KEEP = 3
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+
+/** Copies a tree, sharing blocks where the file system can (reflinks). */
+function copyTree(from: string, to: string, keep: (name: string) => boolean): void {
+  mkdirSync(to, { recursive: true })
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    if (!keep(entry.name)) continue
+    const source = path.join(from, entry.name)
+    const target = path.join(to, entry.name)
+    if (entry.isDirectory()) copyTree(source, target, () => true)
+    else if (entry.isFile()) copyFileSync(source, target, constants.COPYFILE_FICLONE)
+  }
+}
+
+/** Files in a directory by path and size; Portage's Packages index is rewritten at every merge. */
+export function listing(dir: string): string {
+  const lines: string[] = []
+  const walk = (rel: string): void => {
+    for (const entry of readdirSafe(path.join(dir, rel)).sort()) {
+      const child = rel ? `${rel}/${entry}` : entry
+      // Dot files are Portage's own bookkeeping (mirror layouts, locks), not content.
+      if (entry.startsWith('.') || entry.endsWith('.__download__')) continue
+      const st = statSync(path.join(dir, child))
+      if (st.isDirectory()) walk(child)
+      else if (child !== 'Packages') lines.push(`${child} ${st.size}`)
+    }
+  }
+  walk('')
+  return shortHash(lines.join('\n'))
+}
+
+/** Restores one directory; any failure leaves it empty and is a warning. */
+export async function restoreEntry(
+  store: CacheStore,
+  kind: CacheKind,
+  dir: string,
+  key: CacheKey,
+): Promise<CacheEntry> {
+  let matched: string | undefined
+  try {
+    matched = await store.restore(kind, dir, key)
+  } catch (error) {
+    core.warning(`Could not restore the ${kind} cache, building without it: ${message(error)}`)
+    rmSync(dir, { recursive: true, force: true })
+    matched = undefined
+  }
+  mkdirSync(dir, { recursive: true })
+  const hit = hitOf(key.key, matched)
+  core.info(`${kind}: ${hit}${matched ? ` (${matched})` : ''}; key ${key.key}`)
+  return { kind, dir, key: key.key, restoreKeys: key.restoreKeys, hit, listing: listing(dir) }
+}
+
+/** Saves what deserves it; never throws. */
+export async function saveEntries(
+  store: CacheStore,
+  entries: readonly CacheEntry[],
+  context: { event: string; saveCache: SaveCache; buildSucceeded: boolean },
+): Promise<void> {
+  for (const entry of entries) {
+    try {
+      const decision = shouldSave({
+        kind: entry.kind,
+        ...context,
+        hit: entry.hit,
+        changed: listing(entry.dir) !== entry.listing,
+      })
+      if (!decision.save) {
+        core.info(`Not saving the ${entry.kind} cache: ${decision.why}`)
+        continue
+      }
+      const saved = await store.save(entry.kind, entry.dir, entry.key)
+      if (saved === 'exists')
+        core.info(
+          `The ${entry.kind} cache ${entry.key} is already saved (by another job); kept that one`,
+        )
+      else if (saved) core.info(`Saved the ${entry.kind} cache as ${entry.key}`)
+      else core.warning(`The ${entry.kind} cache was not saved (${entry.key}); see the lines above`)
+    } catch (error) {
+      core.warning(`Could not save the ${entry.kind} cache: ${message(error)}`)
+    }
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** The store for the settings; undefined when caching is off or the service is not there. */
+export function storeFor(settings: CacheSettings): CacheStore | undefined {
+  if (settings.mode === 'actions') {
+    if (actionsCache.isFeatureAvailable()) return actionsStore()
+    core.warning(
+      'The Actions cache service is not available to this job (no ACTIONS_RESULTS_URL or ACTIONS_CACHE_URL): building without the cache. Use cache: local on a runner with a persistent disk, or cache: off.',
+    )
+    return undefined
+  }
+  if (settings.mode === 'local' && settings.dir) return localStore(settings.dir)
+  return undefined
+}
+
+/**
+ * Where Portage keeps distfiles and binary packages when caching: outside the per-run sandbox,
+ * at a path that is the same from run to run (@actions/cache keys its entries by the paths too).
+ */
+export function cacheDirs(
+  runnerTemp: string,
+  name: string,
+): Record<CacheKind, string> & { root: string } {
+  const root = path.join(runnerTemp, 'lxcmin-cache', name)
+  return { root, distfiles: path.join(root, 'distfiles'), binpkgs: path.join(root, 'binpkgs') }
+}
+
+export async function restoreCaches(
+  store: CacheStore,
+  dirs: Record<CacheKind, string>,
+  keys: Record<CacheKind, CacheKey>,
+): Promise<CacheEntry[]> {
+  const kinds: CacheKind[] = ['distfiles', 'binpkgs']
+  const entries: CacheEntry[] = []
+  for (const kind of kinds) entries.push(await restoreEntry(store, kind, dirs[kind], keys[kind]))
+  return entries
+}
+
+/** What the post step needs to save the caches. */
+export interface CacheState {
+  readonly settings: CacheSettings
+  readonly event: string
+  /** The directory holding the cache's working copies, removed by the post step. */
+  readonly root: string
+  readonly entries: readonly CacheEntry[]
+  /** Every package merged: the binary packages are complete. */
+  readonly merged: boolean
+}
+
+export function saveCacheState(state: CacheState): void {
+  core.saveState(State.cache, JSON.stringify(state))
+}
+
+export function loadCacheState(
+  read: (name: string) => string = core.getState,
+): CacheState | undefined {
+  const text = read(State.cache)
+  return text ? (JSON.parse(text) as CacheState) : undefined
+}
+
+/** The binary packages were bad: they are not to be used, nor kept as an exact hit. */
+export function withoutBinaries(state: CacheState): CacheState {
+  return {
+    ...state,
+    entries: state.entries.map((e) =>
+      e.kind === 'binpkgs' ? { ...e, hit: 'miss', listing: '' } : e,
+    ),
+  }
+}
+
+export function hits(entries: readonly CacheEntry[]): Record<CacheKind, CacheHit> {
+  const of = (kind: CacheKind): CacheHit => entries.find((e) => e.kind === kind)?.hit ?? 'miss'
+  return { distfiles: of('distfiles'), binpkgs: of('binpkgs') }
+}

@@ -1,0 +1,98 @@
+/** The cache over one build: where Portage keeps its files, the restore, and what post saves. */
+import * as core from '@actions/core'
+import { cacheKeys, configHash, reposHash, requestHash } from './keys.ts'
+import {
+  cacheDirs,
+  type CacheEntry,
+  type CacheSettings,
+  type CacheState,
+  restoreCaches,
+  saveCacheState,
+  storeFor,
+  withoutBinaries,
+} from './cache.ts'
+import type { Runner } from '../util/exec.ts'
+import type { Profile } from '../action/inputs/inputs.ts'
+import { type ConfigRoot, etcPortage, VOLATILE_LINES } from '../portage/config-root.ts'
+import { portageVars, type Target } from '../portage/merge.ts'
+import type { Tools } from '../host/preflight.ts'
+import type { Sandbox } from '../host/sandbox.ts'
+
+export interface CacheSession {
+  /** Whether Portage should make and use binary packages. */
+  readonly enabled: boolean
+  readonly distdir: string
+  readonly pkgdir: string
+  restore(target: Target, config: ConfigRoot, atoms: readonly string[]): Promise<void>
+  /** The binary packages could not be merged: empty PKGDIR, and save afresh after the build. */
+  rejectBinaries(): Promise<void>
+  /** Every package is merged: the binary packages are worth saving. */
+  markMerged(): void
+  entries(): readonly CacheEntry[]
+}
+
+export interface CacheContext {
+  readonly settings: CacheSettings
+  readonly name: string
+  readonly profile: Profile
+  readonly runnerTemp: string
+  readonly run: string
+  readonly event: string
+}
+
+export function openCache(
+  context: CacheContext,
+  sandbox: Sandbox,
+  runner: Runner,
+  tools: Pick<Tools, 'rm' | 'mkdir'>,
+): CacheSession {
+  const store = storeFor(context.settings)
+  const work = cacheDirs(context.runnerTemp, context.name)
+  const dirs = store ? work : { distfiles: sandbox.distdir, binpkgs: sandbox.pkgdir }
+  let state: CacheState | undefined
+  const save = (next: CacheState): void => {
+    state = next
+    saveCacheState(next)
+  }
+  return {
+    enabled: store !== undefined,
+    distdir: dirs.distfiles,
+    pkgdir: dirs.binpkgs,
+    async restore(target, config, atoms) {
+      if (!store)
+        return core.info(`cache: ${context.settings.mode === 'off' ? 'off' : 'not available'}`)
+      const [arch = '', chost = ''] = await portageVars(runner, target, ['ARCH', 'CHOST'])
+      const keys = cacheKeys({
+        arch,
+        chost,
+        profile: `${context.profile.repo ?? ''}:${context.profile.path}`,
+        configHash: configHash(etcPortage(config.configRoot), VOLATILE_LINES),
+        reposHash: reposHash(config.repos),
+        requestHash: requestHash(atoms),
+        run: context.run,
+        suffix: context.settings.suffix,
+      })
+      const entries = await restoreCaches(store, dirs, keys)
+      save({
+        settings: context.settings,
+        event: context.event,
+        root: work.root,
+        entries,
+        merged: false,
+      })
+    },
+    async rejectBinaries() {
+      await runner.run({
+        file: tools.rm,
+        args: ['-rf', '--one-file-system', '--', dirs.binpkgs],
+        privileged: true,
+      })
+      await runner.run({ file: tools.mkdir, args: ['-p', '--', dirs.binpkgs], privileged: true })
+      if (state) save(withoutBinaries(state))
+    },
+    markMerged() {
+      if (state) save({ ...state, merged: true })
+    },
+    entries: () => state?.entries ?? [],
+  }
+}
