@@ -36267,7 +36267,7 @@ function joinCommand2(args) {
   return args.map((a2) => /^[\w@%+=:,./-]+$/.test(a2) ? a2 : `'${a2.replaceAll("'", `'\\''`)}'`).join(" ");
 }
 
-// src/action/errors.ts
+// src/util/errors.ts
 var CommandError = class extends Error {
   command;
   exitCode;
@@ -36378,7 +36378,7 @@ function lastLines(text, count2) {
   return lines.slice(-count2);
 }
 
-// src/action/names.ts
+// src/util/names.ts
 var State = {
   /** One JSON object, see action/state.ts. */
   run: "lxcmin",

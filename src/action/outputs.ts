@@ -1,7 +1,7 @@
 /** What the build tells the workflow: outputs and the job summary. */
 import * as core from '@actions/core'
 import { hits } from '../cache/cache.ts'
-import { Output } from './names.ts'
+import { Output } from '../util/names.ts'
 import { atomOf } from '../rootfs/resolve.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 import { formatSize } from '../util/units.ts'

@@ -1,7 +1,7 @@
 /** What the main step hands to the post step: one JSON object in the step's state. */
 import * as core from '@actions/core'
 import type { Privilege } from '../util/exec.ts'
-import { State } from './names.ts'
+import { State } from '../util/names.ts'
 import type { Tools } from '../host/preflight.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 

@@ -27,7 +27,7 @@ import {
   shouldSave,
   shortHash,
 } from './keys.ts'
-import { State } from '../action/names.ts'
+import { State } from '../util/names.ts'
 
 export type CacheMode = 'actions' | 'local' | 'off'
 

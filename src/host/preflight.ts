@@ -1,7 +1,7 @@
 /** What the runner must have before anything is built: privileges, Portage, and a recent LXC. */
 import { accessSync, constants } from 'node:fs'
 import path from 'node:path'
-import { BuildError } from '../action/errors.ts'
+import { BuildError } from '../util/errors.ts'
 import { createRunner, type Privilege, type Runner } from '../util/exec.ts'
 import { MIN_LXC_IDMAPPED } from '../lxc/idmap.ts'
 import { atLeast, MIN_LXC, parseLxcVersion } from '../lxc/config.ts'

@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, realpathSync } from 'node:fs'
 import path from 'node:path'
 import * as core from '@actions/core'
-import { BuildError } from '../action/errors.ts'
+import { BuildError } from '../util/errors.ts'
 import type { Runner } from '../util/exec.ts'
 import type { Host } from './preflight.ts'
 import { saveRunState } from '../action/state.ts'

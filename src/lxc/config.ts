@@ -1,7 +1,7 @@
 import { chmodSync, copyFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import * as core from '@actions/core'
-import { BuildError } from '../action/errors.ts'
+import { BuildError } from '../util/errors.ts'
 import { type IdMap, idmapLines, readIdMap } from './idmap.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 import { type InitSpec, initLines, type RunAs } from '../rootfs/entrypoint.ts'

@@ -5,7 +5,7 @@
  * tarball is the same as a privileged build's.
  */
 import { readFileSync } from 'node:fs'
-import { BuildError } from '../action/errors.ts'
+import { BuildError } from '../util/errors.ts'
 
 /** Every id from 0 to nobody (65534) needs a host id: what LXD and lxc-usernsexec expect too. */
 export const IDMAP_SIZE = 65536

@@ -1,9 +1,9 @@
 /** The run input: the user's commands, run in the container after the packages and files. */
 import * as core from '@actions/core'
-import { BuildError, InputError } from '../action/errors.ts'
+import { BuildError, InputError } from '../util/errors.ts'
 import type { Runner } from '../util/exec.ts'
 import { ROOT } from '../rootfs/entrypoint.ts'
-import { Input } from '../action/names.ts'
+import { Input } from '../util/names.ts'
 import type { Tools } from '../host/preflight.ts'
 import { resolveInRoot } from '../rootfs/resolve.ts'
 import type { Sandbox } from '../host/sandbox.ts'

@@ -12,7 +12,7 @@
  */
 import { lstatSync, readdirSync } from 'node:fs'
 import path from 'node:path'
-import { BuildError } from '../action/errors.ts'
+import { BuildError } from '../util/errors.ts'
 import {
   ClosureResolver,
   componentRegex,
@@ -22,7 +22,7 @@ import {
   type Unresolved,
 } from './closure.ts'
 import { readVdb, VDB, vdbEdits, type VdbEdits } from '../portage/vdb.ts'
-import { BASELAYOUT } from '../action/names.ts'
+import { BASELAYOUT } from '../portage/atoms.ts'
 import { MOUNT_POINTS, splitPf } from '../rootfs/resolve.ts'
 import { readAccounts } from '../rootfs/accounts.ts'
 import { SKELETON } from '../rootfs/finish.ts'

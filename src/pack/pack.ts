@@ -17,7 +17,7 @@ import { chmodSync, createReadStream, mkdirSync, rmSync, statSync, writeFileSync
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import * as core from '@actions/core'
-import { BuildError, InputError, type InputProblem } from '../action/errors.ts'
+import { BuildError, InputError, type InputProblem } from '../util/errors.ts'
 import { type Command, type Runner, runPipeline } from '../util/exec.ts'
 import { type Normalization, normalizeRootfs } from './normalize.ts'
 import { which } from '../host/preflight.ts'

@@ -60,3 +60,8 @@ export function parseAtom(text: string): Atom | string {
 export function isUseToken(token: string): boolean {
   return token === '-*' || /^-?[A-Za-z0-9][A-Za-z0-9+_@-]*$/.test(token)
 }
+
+/** The recipe's first merge. */
+export const BASELAYOUT = 'sys-apps/baselayout'
+/** Merged second when the request needs it: see action/main.ts. */
+export const VIRTUAL_LIBC = 'virtual/libc'

@@ -14,9 +14,9 @@ import {
   writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
-import { InputError } from '../action/errors.ts'
+import { InputError } from '../util/errors.ts'
 import type { Profile } from '../action/inputs/inputs.ts'
-import { Input } from '../action/names.ts'
+import { Input } from '../util/names.ts'
 import { closeMatches, listProfiles, resolveProfile } from './profiles.ts'
 import { parseReposConf, reposConfText, repositoryName } from './repos.ts'
 import { isWithin } from '../util/paths.ts'

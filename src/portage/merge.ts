@@ -1,6 +1,6 @@
 /** Typed wrappers around emerge and portageq, through the runner, and the stages built on them. */
 import * as core from '@actions/core'
-import { BuildError, CommandError } from '../action/errors.ts'
+import { BuildError, CommandError } from '../util/errors.ts'
 import { describe, type Runner } from '../util/exec.ts'
 import {
   hostMerges,

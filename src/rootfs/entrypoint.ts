@@ -4,10 +4,10 @@
  * environment. These become lxc.init.* and lxc.environment lines (lxc/config.ts).
  */
 import { type Accounts, readAccounts, resolveOwner } from './accounts.ts'
-import { InputError } from '../action/errors.ts'
+import { InputError } from '../util/errors.ts'
 import type { ImageSettings } from '../action/inputs/image.ts'
 import { traceInRoot } from '../minimize/closure.ts'
-import { Input } from '../action/names.ts'
+import { Input } from '../util/names.ts'
 
 export interface InitSpec {
   readonly cmd?: readonly string[] | undefined

@@ -9,7 +9,7 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import * as core from '@actions/core'
-import { BuildError } from '../action/errors.ts'
+import { BuildError } from '../util/errors.ts'
 import type { Runner } from '../util/exec.ts'
 import { ownersOf } from './files.ts'
 import type { Tools } from '../host/preflight.ts'

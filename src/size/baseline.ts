@@ -19,7 +19,7 @@ import {
   parseMaxIncrease,
   type Thresholds,
 } from './compare.ts'
-import type { InputProblem } from '../action/errors.ts'
+import type { InputProblem } from '../util/errors.ts'
 import {
   type CommentResult,
   createApi,
@@ -37,7 +37,7 @@ import {
   successfulRuns,
   upsertComment,
 } from '../github/client.ts'
-import { Input, Output } from '../action/names.ts'
+import { Input, Output } from '../util/names.ts'
 import { parseSize } from '../util/units.ts'
 import { parseSizeReport, reportFileName, type SizeReport } from './report.ts'
 import { commentMarker, sizeCommentMarkdown, sizeSummaryMarkdown } from './summary.ts'

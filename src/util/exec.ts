@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { constants } from 'node:os'
 import { execa } from 'execa'
 import { joinCommand } from './argv.ts'
-import { CommandError } from '../action/errors.ts'
+import { CommandError } from './errors.ts'
 
 export type Privilege = 'root' | 'sudo'
 

@@ -7,7 +7,7 @@
 import { lstatSync } from 'node:fs'
 import path from 'node:path'
 import { splitCommand } from '../../util/argv.ts'
-import { Input, type InputName } from '../names.ts'
+import { Input, type InputName } from '../../util/names.ts'
 
 export interface OwnerRule {
   /** An absolute path inside the image; the rule covers it and everything below it. */

@@ -12,16 +12,11 @@ import {
   type MinimizeLevel,
 } from '../../minimize/minimize.ts'
 import { type PackSettings, parseEpoch, validateCompression } from '../../pack/pack.ts'
-import { InputError, type InputProblem } from '../errors.ts'
+import { InputError, type InputProblem } from '../../util/errors.ts'
 import { type GatingSettings, parseGatingInputs } from '../../size/baseline.ts'
 import type { CacheSettings } from '../../cache/cache.ts'
-import {
-  CACHE_ROOTS_ENV,
-  DEFAULT_CACHE_DIR,
-  DEFAULT_PROFILE,
-  Input,
-  type InputName,
-} from '../names.ts'
+import { CACHE_ROOTS_ENV, DEFAULT_CACHE_DIR, DEFAULT_PROFILE } from '../names.ts'
+import { Input, type InputName } from '../../util/names.ts'
 import { userConfigProblems } from '../../portage/config-root.ts'
 import { parseSize } from '../../util/units.ts'
 import { isWithin } from '../../util/paths.ts'

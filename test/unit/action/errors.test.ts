@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BuildError, CommandError, InputError } from '../../../src/action/errors.ts'
+import { BuildError, CommandError, InputError } from '../../../src/util/errors.ts'
 import { loadRunState } from '../../../src/action/state.ts'
 
 describe('InputError', () => {

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseGroup, parsePasswd, resolveOwner } from '../../../src/rootfs/accounts.ts'
 import { initLines, resolveInit, smokeRunAs } from '../../../src/rootfs/entrypoint.ts'
-import { InputError } from '../../../src/action/errors.ts'
+import { InputError } from '../../../src/util/errors.ts'
 import {
   listFiles,
   ownersOf,
@@ -21,7 +21,7 @@ import {
 } from '../../../src/action/inputs/image.ts'
 import { lxcConfigText, lxcExecuteArgs } from '../../../src/lxc/config.ts'
 import { lxcImageConfig } from '../../../src/pack/pack.ts'
-import type { InputName } from '../../../src/action/names.ts'
+import type { InputName } from '../../../src/util/names.ts'
 import { makeDir, tempDir, writeFile } from '../helpers.ts'
 
 const PASSWD = [

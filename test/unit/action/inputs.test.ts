@@ -1,14 +1,15 @@
 import { symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { InputError, type InputProblem } from '../../../src/action/errors.ts'
+import { InputError, type InputProblem } from '../../../src/util/errors.ts'
 import {
   type GetInput,
   type Inputs,
   parseDuration,
   parseInputs,
 } from '../../../src/action/inputs/inputs.ts'
-import { DEFAULT_PROFILE, type InputName } from '../../../src/action/names.ts'
+import { DEFAULT_PROFILE } from '../../../src/action/names.ts'
+import { type InputName } from '../../../src/util/names.ts'
 import { makeDir, tempDir, writeFile } from '../helpers.ts'
 
 type Values = Partial<Record<InputName, string>>

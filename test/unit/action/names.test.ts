@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_PROFILE, Input, Output } from '../../../src/action/names.ts'
+import { DEFAULT_PROFILE } from '../../../src/action/names.ts'
+import { Input, Output } from '../../../src/util/names.ts'
 import { ACTION_DIR } from '../../../scripts/run-action.ts'
 
 interface ActionYml {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BuildError } from '../../../src/action/errors.ts'
+import { BuildError } from '../../../src/util/errors.ts'
 import {
   assertNotHostRoot,
   createSandbox,

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { BuildError } from '../../../src/action/errors.ts'
+import { BuildError } from '../../../src/util/errors.ts'
 import { type IdMap, MIN_LXC_IDMAPPED } from '../../../src/lxc/idmap.ts'
 import {
   atLeast,

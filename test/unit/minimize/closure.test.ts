@@ -17,7 +17,7 @@ import {
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseElf } from '../../../src/minimize/elf.ts'
-import { BuildError } from '../../../src/action/errors.ts'
+import { BuildError } from '../../../src/util/errors.ts'
 import { createRunner } from '../../../src/util/exec.ts'
 import { applyPlan, minimize, resultOf } from '../../../src/minimize/minimize.ts'
 import {

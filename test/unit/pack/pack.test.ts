@@ -13,7 +13,7 @@ import {
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { BuildError, CommandError, InputError } from '../../../src/action/errors.ts'
+import { BuildError, CommandError, InputError } from '../../../src/util/errors.ts'
 import { createRunner, runPipeline } from '../../../src/util/exec.ts'
 import {
   compressorArgs,

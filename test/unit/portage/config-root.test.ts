@@ -8,7 +8,7 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { InputError, type InputProblem } from '../../../src/action/errors.ts'
+import { InputError, type InputProblem } from '../../../src/util/errors.ts'
 import {
   type ConfigRootSpec,
   makeConfText,

@@ -2,7 +2,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CommandError } from '../../../src/action/errors.ts'
+import { CommandError } from '../../../src/util/errors.ts'
 import {
   type Command,
   createRunner,
