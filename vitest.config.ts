@@ -27,7 +27,8 @@ export default defineConfig({
           hookTimeout: 15 * 60_000,
           // Files run one after another: builds share the machine's two cores and LXC.
           pool: 'forks',
-          poolOptions: { forks: { singleFork: true } },
+          maxWorkers: 1,
+          fileParallelism: false,
         },
       },
     ],
