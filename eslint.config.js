@@ -30,7 +30,8 @@ export default tseslint.config(
     },
   },
   {
-    // Only exec.ts starts processes in the action: argument arrays, sudo, output handling in one place.
+    // Only util/exec.ts starts processes in the action: argument arrays, sudo, output handling in
+    // one place. Domain folders never import the action layer (src/action/): it imports them.
     files: ['src/**/*.ts'],
     ignores: ['src/util/exec.ts'],
     rules: {
@@ -41,6 +42,28 @@ export default tseslint.config(
             name,
             message: 'Start processes through src/util/exec.ts.',
           })),
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/*/**/*.ts'],
+    ignores: ['src/action/**', 'src/util/exec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: processModules.map((name) => ({
+            name,
+            message: 'Start processes through src/util/exec.ts.',
+          })),
+          patterns: [
+            {
+              group: ['**/action/*', '**/action/**'],
+              message:
+                'Domain folders do not import src/action/: define the type in the domain and let the action layer import it.',
+            },
+          ],
         },
       ],
     },

@@ -1,4 +1,5 @@
 /** The job summary: a pure function of what the build found, so it can be tested as text. */
+import { escapeHtml } from '../util/markdown.ts'
 import { joinCommand } from '../util/argv.ts'
 import type { Uploaded } from '../github/artifacts.ts'
 import type { CacheEntry } from '../cache/cache.ts'
@@ -31,10 +32,6 @@ export interface BuildReport {
 }
 
 const MAX_OUTPUT_LINES = 40
-
-export function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
-}
 
 /** Whether the size fits the budget (always, without one). */
 export function withinBudget(report: Pick<BuildReport, 'sizeBytes' | 'budget'>): boolean {

@@ -12,7 +12,7 @@ import {
   withoutBinaries,
 } from './cache.ts'
 import type { Runner } from '../util/exec.ts'
-import type { Profile } from '../action/inputs/inputs.ts'
+import type { Profile } from '../portage/profiles.ts'
 import { type ConfigRoot, etcPortage, VOLATILE_LINES } from '../portage/config-root.ts'
 import { portageVars, type Target } from '../portage/merge.ts'
 import type { Tools } from '../host/preflight.ts'

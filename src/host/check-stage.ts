@@ -14,8 +14,10 @@ import {
   snapshotHost,
   watchedRoots,
 } from './check.ts'
-import type { HostCheck } from '../action/inputs/inputs.ts'
-import { escapeHtml } from '../action/summary.ts'
+import { escapeHtml } from '../util/markdown.ts'
+
+/** What a change on the host means (the host-check input). */
+export type HostCheck = 'warn' | 'error' | 'off'
 
 export interface HostWatch {
   /** The host's EROOT: / on a Gentoo runner. */

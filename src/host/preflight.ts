@@ -4,7 +4,7 @@ import path from 'node:path'
 import { BuildError } from '../util/errors.ts'
 import { createRunner, type Privilege, type Runner } from '../util/exec.ts'
 import { MIN_LXC_IDMAPPED } from '../lxc/idmap.ts'
-import { atLeast, MIN_LXC, parseLxcVersion } from '../lxc/config.ts'
+import { atLeast, MIN_LXC, parseLxcVersion } from '../lxc/version.ts'
 
 export interface Tools {
   readonly emerge: string

@@ -5,7 +5,6 @@ import * as core from '@actions/core'
 import { BuildError } from '../util/errors.ts'
 import type { Runner } from '../util/exec.ts'
 import type { Host } from './preflight.ts'
-import { saveRunState } from '../action/state.ts'
 
 export interface Sandbox {
   readonly dir: string
@@ -79,25 +78,24 @@ export function assertNotHostRoot(rootfs: string): void {
   }
 }
 
-/** The sandbox, saved for the post step at once: it cleans up whatever happens from here on. */
+/**
+ * The sandbox, handed to `created` at once (main saves it for the post step, which cleans up
+ * whatever happens from here on).
+ */
 export async function prepareSandbox(
   runner: Runner,
   host: Host,
-  inputs: { readonly name: string; readonly keepSandbox: boolean },
+  name: string,
   env: { readonly runnerTemp: string; readonly runId: string; readonly runAttempt: string },
+  created: (sandbox: Sandbox) => void,
 ): Promise<Sandbox> {
   const sandbox = createSandbox({
     runnerTemp: env.runnerTemp,
-    name: inputs.name,
+    name,
     runId: env.runId,
     runAttempt: env.runAttempt,
   })
-  saveRunState({
-    sandbox,
-    keepSandbox: inputs.keepSandbox,
-    privilege: host.privilege,
-    tools: host.tools,
-  })
+  created(sandbox)
   if (host.privilege === 'sudo') {
     // The container's root directory belongs to root, like any root file system.
     await runner.run({

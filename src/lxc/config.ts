@@ -8,9 +8,6 @@ import { type InitSpec, initLines, type RunAs } from '../rootfs/entrypoint.ts'
 
 /** The LXC side: which LXC can run the container, its config file, and lxc-* argument builders. */
 
-/** lxc-execute brings its own static init and reads the key names below from 3.0 on. */
-export const MIN_LXC = [3, 0] as const
-
 /** The recipe's LXC 1.x/2.0 keys, renamed in 2.1 and removed in 3.0. */
 export const LEGACY_KEYS: Readonly<Record<string, string>> = {
   'lxc.network.type': 'lxc.net.0.type',
@@ -104,17 +101,6 @@ function renamedFamily(key: string): string | undefined {
   }
   if (key.startsWith('lxc.limit.')) return `lxc.prlimit.${key.slice('lxc.limit.'.length)}`
   return undefined
-}
-
-export function parseLxcVersion(text: string): [number, number, number] | undefined {
-  const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text)
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined
-}
-
-/** Whether version v (major, minor, ...) is at least min (major, minor). */
-export function atLeast(v: readonly number[], min: readonly [number, number]): boolean {
-  const [major = 0, minor = 0] = v
-  return major > min[0] || (major === min[0] && minor >= min[1])
 }
 
 export interface LxcConfigSpec {

@@ -3,7 +3,6 @@ import path from 'node:path'
 import * as core from '@actions/core'
 import { type RunLinks, type Uploaded, uploadFile } from '../github/artifacts.ts'
 import type { Runner } from '../util/exec.ts'
-import type { Inputs } from '../action/inputs/inputs.ts'
 import { lxcConfigText } from '../lxc/config.ts'
 import type { InitSpec } from '../rootfs/entrypoint.ts'
 import {
@@ -12,6 +11,7 @@ import {
   lxcArchitecture,
   pack,
   type PackResult,
+  type PackSettings,
   sourceDateEpoch,
 } from './pack.ts'
 import { which } from '../host/preflight.ts'
@@ -25,10 +25,19 @@ export interface PackContext {
   readonly sourceDateEpoch: string | undefined
 }
 
+/** The inputs packing reads. */
+export interface PackInputs {
+  readonly name: string
+  readonly artifactName: string
+  readonly pack: PackSettings
+  readonly sourceDateEpoch: string
+  readonly lxcConfig: NonNullable<Parameters<typeof lxcConfigText>[0]['extra']>
+}
+
 export async function packImage(
   runner: Runner,
   sandbox: Sandbox,
-  inputs: Inputs,
+  inputs: PackInputs,
   context: PackContext,
   init?: InitSpec,
 ): Promise<PackResult> {

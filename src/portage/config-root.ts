@@ -15,7 +15,7 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { InputError } from '../util/errors.ts'
-import type { Profile } from '../action/inputs/inputs.ts'
+import type { Profile } from './profiles.ts'
 import { Input } from '../util/names.ts'
 import { closeMatches, listProfiles, resolveProfile } from './profiles.ts'
 import { parseReposConf, reposConfText, repositoryName } from './repos.ts'

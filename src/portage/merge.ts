@@ -12,8 +12,10 @@ import {
   pretendArgs,
   type PlanEntry,
 } from './emerge.ts'
-import type { HostDeps } from '../action/inputs/inputs.ts'
 import { type ConfigRoot, type ConfigRootSpec, writeConfigRoot } from './config-root.ts'
+
+/** What to do when the plan merges packages into the build host (the host-deps input). */
+export type HostDeps = 'warn' | 'deny' | 'allow'
 
 export interface Target {
   readonly emerge: string

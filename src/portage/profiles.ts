@@ -3,6 +3,14 @@ import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'n
 import path from 'node:path'
 
 /** The profile's directory, or undefined when it does not exist or escapes profiles/. */
+/** A profile as the profile input names it. */
+export interface Profile {
+  /** The repository that holds the profile; undefined means the main repository. */
+  readonly repo: string | undefined
+  /** Relative to the repository's `profiles/`. */
+  readonly path: string
+}
+
 export function resolveProfile(repoLocation: string, profile: string): string | undefined {
   try {
     const base = realpathSync(path.join(repoLocation, 'profiles'))

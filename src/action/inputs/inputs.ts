@@ -21,21 +21,17 @@ import { userConfigProblems } from '../../portage/config-root.ts'
 import { parseSize } from '../../util/units.ts'
 import { isWithin } from '../../util/paths.ts'
 import { type ImageSettings, parseImageInputs } from './image.ts'
+import type { HostCheck } from '../../host/check-stage.ts'
+import type { HostDeps } from '../../portage/merge.ts'
+import type { Profile } from '../../portage/profiles.ts'
 
-export type HostDeps = 'warn' | 'deny' | 'allow'
-export type HostCheck = 'warn' | 'error' | 'off'
+export type { HostCheck, HostDeps, Profile }
+
 export type UploadLogs = 'on-failure' | 'never'
 
 export interface LxcLine {
   readonly key: string
   readonly value: string
-}
-
-export interface Profile {
-  /** The repository that holds the profile; undefined means the main repository. */
-  readonly repo: string | undefined
-  /** Relative to the repository's `profiles/`. */
-  readonly path: string
 }
 
 export interface Inputs {

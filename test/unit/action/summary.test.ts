@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { escapeHtml } from '../../../src/util/markdown.ts'
 import { parsePlan } from '../../../src/portage/emerge.ts'
 import type { CacheEntry } from '../../../src/cache/cache.ts'
 import type { InstalledPackage } from '../../../src/rootfs/resolve.ts'
@@ -6,7 +7,6 @@ import type { SmokeResult } from '../../../src/lxc/smoke.ts'
 import {
   type BuildReport,
   budgetLine,
-  escapeHtml,
   summaryMarkdown,
   withinBudget,
 } from '../../../src/action/summary.ts'

@@ -14,18 +14,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { BuildError } from '../../../src/util/errors.ts'
 import { type IdMap, MIN_LXC_IDMAPPED } from '../../../src/lxc/idmap.ts'
 import {
-  atLeast,
   checkLxcKey,
   LEGACY_KEYS,
   lxcConfigText,
   lxcExecuteArgs,
   lxcInfoArgs,
   lxcStopArgs,
-  MIN_LXC,
   openPathFor,
-  parseLxcVersion,
   writeLxcConfig,
 } from '../../../src/lxc/config.ts'
+import { atLeast, MIN_LXC, parseLxcVersion } from '../../../src/lxc/version.ts'
 
 const legacy = (key: string, renamed: string): string =>
   `'${key}' is an LXC 1.x/2.0 key, removed in LXC 3.0; write ${renamed} instead`

@@ -1,0 +1,195 @@
+/**
+ * The build's steps up to the packed, measured image, in the documented order: what each step
+ * returns is what the next ones (and main's failure path) use.
+ */
+import { type CacheSession, openCache } from '../cache/session.ts'
+import { configHash } from '../cache/keys.ts'
+import { type HostWatch, watchHost } from '../host/check-stage.ts'
+import { type Host, preflight } from '../host/preflight.ts'
+import type { Sandbox } from '../host/sandbox.ts'
+import { writeLxcConfig } from '../lxc/config.ts'
+import { runCommands } from '../lxc/run-commands.ts'
+import { smokeTest } from '../lxc/smoke.ts'
+import { explained, makeConfFragment, minimizeRootfs } from '../minimize/stage.ts'
+import { packImage } from '../pack/image.ts'
+import type { PackResult } from '../pack/pack.ts'
+import { BASELAYOUT, VIRTUAL_LIBC } from '../portage/atoms.ts'
+import { type ConfigRoot, etcPortage, VOLATILE_LINES } from '../portage/config-root.ts'
+import type { PlanEntry } from '../portage/emerge.ts'
+import { configurePortage, mergeWithFallback, planRequest, type Target } from '../portage/merge.ts'
+import { resolveInit, smokeRunAs } from '../rootfs/entrypoint.ts'
+import { copyFiles } from '../rootfs/files.ts'
+import { finishRootfs } from '../rootfs/finish.ts'
+import { measure } from '../rootfs/resolve.ts'
+import type { SizeReport } from '../size/report.ts'
+import { sizeReport } from '../size/stage.ts'
+import { createRunner, type Runner } from '../util/exec.ts'
+import type { RunEnv } from './env.ts'
+import type { Inputs } from './inputs/inputs.ts'
+import { step } from './step.ts'
+import type { BuildReport } from './summary.ts'
+
+/** Preflight's host, the runner that runs commands on it, and the host's listing before the build. */
+export interface Begun {
+  readonly host: Host
+  readonly runner: Runner
+  readonly watch: HostWatch | undefined
+}
+
+export async function begin(inputs: Inputs, env: RunEnv): Promise<Begun> {
+  const host = await step('Preflight', () => preflight(env.path, env.uid, inputs))
+  const runner = createRunner(host.privilege)
+  const ownDirs = [env.runnerTemp, env.workspace, ...(inputs.cache.dir ? [inputs.cache.dir] : [])]
+  const watch =
+    inputs.hostCheck === 'off'
+      ? undefined
+      : await step('Host snapshot', () => watchHost(runner, host.tools.portageq, ownDirs))
+  return { host, runner, watch }
+}
+
+export interface Prepared {
+  readonly cache: CacheSession
+  readonly config: ConfigRoot
+  readonly target: Target
+  readonly plan: { readonly entries: readonly PlanEntry[]; readonly onHost: readonly PlanEntry[] }
+}
+
+export async function prepare(
+  inputs: Inputs,
+  env: RunEnv,
+  { host, runner }: Begun,
+  sandbox: Sandbox,
+): Promise<Prepared> {
+  const run = `${env.runId}-${env.runAttempt}`
+  const cache = openCache(
+    { ...env, settings: inputs.cache, name: inputs.name, profile: inputs.profile, run },
+    sandbox,
+    runner,
+    host.tools,
+  )
+  await step('LXC config', () => writeLxcConfig(sandbox, inputs))
+  const config = await step('Portage config root', () =>
+    configurePortage(runner, host.tools.portageq, {
+      configRoot: sandbox.configRoot,
+      profile: inputs.profile,
+      repositories: inputs.repositories,
+      userConfig: inputs.config,
+      workspace: env.workspace,
+      use: inputs.use,
+      jobs: env.jobs,
+      dirs: {
+        distdir: cache.distdir,
+        pkgdir: cache.pkgdir,
+        tmpdir: sandbox.tmpdir,
+        logdir: sandbox.logs,
+      },
+      buildpkg: cache.enabled,
+      extra: makeConfFragment(inputs.minimize, inputs.keepLocales),
+    }),
+  )
+  const target: Target = {
+    ...host.tools,
+    rootfs: sandbox.rootfs,
+    configRoot: config.configRoot,
+    usepkg: cache.enabled,
+  }
+  const atoms = inputs.packages.map((a) => a.text)
+  await step('Restore cache', () => cache.restore(target, config, atoms))
+  const plan = await step('Plan', () =>
+    planRequest(runner, target, [BASELAYOUT, ...atoms], inputs.hostDeps),
+  )
+  return { cache, config, target, plan }
+}
+
+export interface Built {
+  readonly report: Omit<BuildReport, 'uploaded'>
+  readonly sandbox: Sandbox
+  readonly packed: PackResult
+  readonly size: { readonly report: SizeReport; readonly file: string }
+}
+
+export async function assemble(
+  inputs: Inputs,
+  env: RunEnv,
+  { host, runner }: Begun,
+  sandbox: Sandbox,
+  { cache, config, target, plan }: Prepared,
+): Promise<Built> {
+  const atoms = inputs.packages.map((a) => a.text)
+  const merge = (name: string, request: readonly string[]) =>
+    step(`Emerge ${name}`, () =>
+      mergeWithFallback(runner, target, request, () => cache.rejectBinaries()),
+    )
+  const base = await merge(BASELAYOUT, [BASELAYOUT])
+  // The profile's libc next, when the request needs it: once a libc is in ROOT, Portage adds
+  // it to the RDEPEND of everything it builds there (bug 753500), so binary packages built
+  // that way only match a root that has it already.
+  const libc = plan.entries.some((e) => e.root !== '/' && e.cpv.startsWith(`${VIRTUAL_LIBC}-`))
+    ? await merge(VIRTUAL_LIBC, [VIRTUAL_LIBC])
+    : { built: [], binary: [] }
+  const rest = await merge(atoms.join(' '), atoms)
+  cache.markMerged()
+  await step('Finish', () => finishRootfs(runner, host.tools, sandbox.rootfs))
+  const files = await step('Files', () =>
+    copyFiles(runner, sandbox.rootfs, host.tools, inputs.image),
+  )
+  if (inputs.image.run.length)
+    await step('Run', () =>
+      runCommands(runner, sandbox, host.tools, inputs.image.run, inputs.smokeTimeoutSeconds),
+    )
+  const init = await step('Entry point', () => {
+    const resolved = resolveInit(sandbox.rootfs, inputs.image)
+    writeLxcConfig(sandbox, inputs, undefined, resolved)
+    return resolved
+  })
+  const minimized = await step(`Minimize (${inputs.minimize})`, () =>
+    minimizeRootfs(runner, sandbox, host.tools, inputs, {
+      added: files.added,
+      entrypoint: inputs.image.entrypoint,
+    }),
+  )
+  const smoke = explained(
+    await step('Smoke test', () =>
+      smokeTest(runner, sandbox, host.tools, inputs, smokeRunAs(inputs.image, init)),
+    ),
+    minimized,
+  )
+  const packed = await step('Pack', () => packImage(runner, sandbox, inputs, env, init))
+  const sizeBytes = await step('Measure', () => measure(runner, host.tools.du, sandbox.rootfs))
+  const profile = inputs.profile.repo
+    ? `${inputs.profile.repo}:${inputs.profile.path}`
+    : inputs.profile.path
+  const size = await step('Size report', () =>
+    sizeReport(
+      runner,
+      sandbox,
+      host,
+      {
+        name: inputs.name,
+        profile,
+        commit: env.github.sha || null,
+        ref: env.github.refName || null,
+        configHash: configHash(etcPortage(config.configRoot), VOLATILE_LINES),
+        tarballBytes: packed.bytes,
+        added: files.added,
+      },
+      env.runnerTemp,
+    ),
+  )
+  const report = {
+    name: inputs.name,
+    profile,
+    plan: plan.entries,
+    hostMerges: plan.onHost,
+    packages: size.report.packages,
+    sizeBytes,
+    budget: inputs.sizeBudget,
+    smoke,
+    cache: cache.entries(),
+    built: [...base.built, ...libc.built, ...rest.built],
+    binary: [...base.binary, ...libc.binary, ...rest.binary],
+    packed,
+    minimized,
+  }
+  return { report, sandbox, packed, size }
+}

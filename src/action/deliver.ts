@@ -1,0 +1,105 @@
+/**
+ * After the image is built: upload it, the size checks, the host check, the outputs and the job
+ * summary, then the step's failures (a failed smoke test, upload, size check or host check).
+ */
+import * as core from '@actions/core'
+import { checkHost, hostSummary, reportHostCheck } from '../host/check-stage.ts'
+import type { Sandbox } from '../host/sandbox.ts'
+import { uploadImage } from '../pack/image.ts'
+import type { PlanEntry } from '../portage/emerge.ts'
+import { gate } from '../size/baseline.ts'
+import { uploadReport } from '../size/stage.ts'
+import { BuildError } from '../util/errors.ts'
+import { Output } from '../util/names.ts'
+import type { Begun, Built } from './build.ts'
+import type { RunEnv } from './env.ts'
+import type { Inputs } from './inputs/inputs.ts'
+import { uploadLogs } from './logs.ts'
+import { buildOutputs, setOutputs, writeSummary } from './outputs.ts'
+import { step } from './step.ts'
+import { summaryMarkdown } from './summary.ts'
+
+/** A failure after the host check and the outputs: main's failure path has nothing left to do. */
+export class Delivered extends Error {
+  override readonly cause: unknown
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause))
+    this.name = 'Delivered'
+    this.cause = cause
+  }
+}
+
+export async function deliver(
+  inputs: Inputs,
+  env: RunEnv,
+  begun: Begun,
+  { report, sandbox, packed, size }: Built,
+): Promise<void> {
+  // An upload that fails is reported after the outputs: the tarball is still there to use.
+  let uploadError: string | undefined
+  const uploaded = inputs.upload
+    ? await step('Upload', () => uploadImage(packed, inputs.retentionDays, env)).catch(
+        (error: unknown) => {
+          uploadError = error instanceof Error ? error.message : String(error)
+          return []
+        },
+      )
+    : []
+  const sized = await step('Size checks', () =>
+    gate({ report: size.report, reportFile: size.file, settings: inputs.gating, gh: env.github }),
+  )
+  if (inputs.gating.uploadReport) {
+    await step('Upload size report', () => uploadReport(size.file, inputs.retentionDays, env))
+  }
+  const host = await hostCheck(begun, report.hostMerges, inputs.hostCheck)
+  try {
+    setOutputs({ ...buildOutputs({ ...report, uploaded }, sandbox), ...sized.outputs })
+    await writeSummary(
+      `${summaryMarkdown({ ...report, uploaded })}\n${sized.summary}${hostSummary(host.changed)}`,
+    )
+    const failures = [
+      ...(report.smoke.passed ? [] : [`Smoke test failed: ${report.smoke.reason}`]),
+      ...(uploadError === undefined
+        ? []
+        : [
+            `Uploading ${packed.path} failed: ${uploadError}. The tarball stays there (output tarball) for later steps of this job.`,
+          ]),
+      ...sized.failures,
+      ...(host.failure ? [host.failure] : []),
+    ]
+    if (!report.smoke.passed) await attachLogs(inputs, env, begun, sandbox)
+    if (failures.length) throw new BuildError(failures.join('\n'))
+  } catch (error) {
+    throw new Delivered(error)
+  }
+}
+
+/**
+ * The host check at the end of the build, whether the build passed or not; its output
+ * (host-changes) is set here when something changed.
+ */
+export async function hostCheck(
+  { watch }: Begun,
+  hostMerges: readonly PlanEntry[],
+  mode: Inputs['hostCheck'],
+): Promise<{ readonly failure: string | undefined; readonly changed: readonly string[] }> {
+  if (!watch) return { failure: undefined, changed: [] }
+  const result = await step('Host check', () => checkHost(watch, hostMerges))
+  const reported = reportHostCheck(result, mode)
+  if (reported.changed.length) core.setOutput(Output.hostChanges, reported.changed.join('\n'))
+  return reported
+}
+
+/** A failed build's logs, as an artifact (upload-logs: on-failure). */
+export async function attachLogs(
+  inputs: Inputs,
+  env: RunEnv,
+  { runner, host }: Begun,
+  sandbox: Sandbox,
+): Promise<void> {
+  if (inputs.uploadLogs !== 'on-failure') return
+  const uploaded = await step('Upload logs', () =>
+    uploadLogs(runner, host.tools.chown, sandbox, inputs, env, env.uid),
+  )
+  if (uploaded) core.setOutput(Output.logsArtifactId, String(uploaded.id))
+}
