@@ -17,7 +17,7 @@ import path from 'node:path'
 import { InputError } from '../util/errors.ts'
 import type { Profile } from './profiles.ts'
 import { Input } from '../util/names.ts'
-import { closeMatches, listProfiles, resolveProfile } from './profiles.ts'
+import { missingProfile, resolveProfile } from './profiles.ts'
 import { parseReposConf, reposConfText, repositoryName } from './repos.ts'
 import { isWithin } from '../util/paths.ts'
 
@@ -146,15 +146,8 @@ function findProfile(
   }
   const dir = resolveProfile(location, profile.path)
   if (dir) return dir
-  const near = closeMatches(profile.path, listProfiles(location))
-  const prefix = profile.repo ? `${profile.repo}:` : ''
   throw new InputError([
-    {
-      input: Input.profile,
-      message:
-        `'${prefix}${profile.path}' is not a profile of repository ${repoName} (${location}/profiles)` +
-        (near.length ? `; close matches: ${near.map((n) => prefix + n).join(', ')}` : ''),
-    },
+    { input: Input.profile, message: missingProfile(profile, repoName, location) },
   ])
 }
 

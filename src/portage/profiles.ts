@@ -2,7 +2,6 @@
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs'
 import path from 'node:path'
 
-/** The profile's directory, or undefined when it does not exist or escapes profiles/. */
 /** A profile as the profile input names it. */
 export interface Profile {
   /** The repository that holds the profile; undefined means the main repository. */
@@ -11,6 +10,7 @@ export interface Profile {
   readonly path: string
 }
 
+/** The profile's directory, or undefined when it does not exist or escapes profiles/. */
 export function resolveProfile(repoLocation: string, profile: string): string | undefined {
   try {
     const base = realpathSync(path.join(repoLocation, 'profiles'))
@@ -73,4 +73,14 @@ export function distance(a: string, b: string): number {
     prev = row
   }
   return prev[b.length] ?? 0
+}
+
+/** Why the profile is not one of the repository's, with close matches. */
+export function missingProfile(profile: Profile, repoName: string, location: string): string {
+  const near = closeMatches(profile.path, listProfiles(location))
+  const prefix = profile.repo ? `${profile.repo}:` : ''
+  return (
+    `'${prefix}${profile.path}' is not a profile of repository ${repoName} (${location}/profiles)` +
+    (near.length ? `; close matches: ${near.map((n) => prefix + n).join(', ')}` : '')
+  )
 }

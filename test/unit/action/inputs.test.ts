@@ -637,3 +637,33 @@ describe('parseInputs: cache-dir is confined', () => {
     expect(parseWith({ ...BASH, cache: 'actions', 'cache-dir': '/etc' }).cache.mode).toBe('actions')
   })
 })
+
+describe('parseInputs: the profile of a repository in the workspace, before Preflight', () => {
+  const ws = makeDir(path.join(base, 'ws-profiles'))
+  writeFile(path.join(ws, 'own/profiles/repo_name'), 'own-repo\n')
+  makeDir(path.join(ws, 'own/profiles/lxcmin/base'))
+  writeFile(path.join(ws, 'own/profiles/profiles.desc'), 'amd64 lxcmin/base stable\n')
+
+  it('is found', () => {
+    const inputs = parse({ ...BASH, repositories: 'own', profile: 'own-repo:lxcmin/base' }, ws)
+    expect(inputs.profile).toEqual({ repo: 'own-repo', path: 'lxcmin/base' })
+  })
+
+  it('is an input problem when it does not exist, with close matches', () => {
+    expect(problems({ ...BASH, repositories: 'own', profile: 'own-repo:lxcmin/bse' }, ws)).toEqual([
+      {
+        input: 'profile',
+        message: `'own-repo:lxcmin/bse' is not a profile of repository own-repo (${path.join(ws, 'own')}/profiles); close matches: own-repo:lxcmin/base`,
+      },
+    ])
+  })
+
+  it("waits for Portage when it names another repository (the host's)", () => {
+    expect(
+      parse({ ...BASH, repositories: 'own', profile: 'gentoo:lxcmin/bse' }, ws).profile,
+    ).toEqual({
+      repo: 'gentoo',
+      path: 'lxcmin/bse',
+    })
+  })
+})

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parse } from 'yaml'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
+import { type Inputs, parseInputs } from '../../../src/action/inputs/inputs.ts'
 import { DEFAULT_PROFILE } from '../../../src/action/names.ts'
 import { Input, Output } from '../../../src/util/names.ts'
 import { ACTION_DIR } from '../../../scripts/run-action.ts'
@@ -34,4 +36,29 @@ describe('action/names.ts and action.yml', () => {
     expect(required).toEqual([Input.packages])
     expect(action.inputs[Input.packages]?.default).toBeUndefined()
   })
+})
+
+// Defaults are written twice, in action.yml (what the runner passes) and as the readers'
+// fallbacks (what a call without the runner gets): they must mean the same.
+describe("action.yml's defaults and the inputs' fallbacks", () => {
+  const workspace = mkdtempSync(path.join(tmpdir(), 'lxcmin-defaults-'))
+  afterAll(() => rmSync(workspace, { recursive: true, force: true }))
+  const parse = (values: Record<string, string>): Inputs =>
+    parseInputs((name) => values[name] ?? '', { workspace })
+  const base = { [Input.packages]: 'app-shells/bash' }
+  // (An expression such as github-token's `${{ github.token }}` is the runner's to evaluate.)
+  const defaulted = Object.entries(action.inputs).filter(
+    ([, spec]) => spec.default !== undefined && !spec.default.includes('${{'),
+  )
+
+  it('covers the inputs that have a default', () => {
+    expect(defaulted.length).toBeGreaterThan(20)
+  })
+
+  it.each(defaulted.map(([name, spec]) => [name, String(spec.default)] as const))(
+    '%s: the default %j reads as the empty input does',
+    (name, value) => {
+      expect(parse({ ...base, [name]: value })).toEqual(parse(base))
+    },
+  )
 })
