@@ -53,8 +53,7 @@ export function summaryMarkdown(report: BuildReport): string {
     `**${formatSize(report.sizeBytes)}** (${report.sizeBytes} bytes) ${ok(withinBudget(report))} ${budgetLine(report)} · ` +
       `smoke test ${smoke.passed ? 'passed' : 'failed'} ${ok(smoke.passed)} · profile \`${report.profile}\``,
     '',
-    ...packageTable(report.packages, report.minimized),
-    '',
+    ...minimizeLines(report.minimized),
     `### Smoke test ${ok(smoke.passed)}`,
     '',
     `<code>${escapeHtml(joinCommand(smoke.command))}</code>${smoke.passed ? ' passed' : `: ${escapeHtml(smoke.reason)}`}`,
@@ -69,26 +68,21 @@ export function summaryMarkdown(report: BuildReport): string {
   return lines.join('\n') + '\n'
 }
 
-function packageTable(
-  packages: readonly InstalledPackage[],
-  minimized: MinimizeResult | undefined,
-): string[] {
-  const sorted = [...packages].sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name))
-  const removed = minimized?.level === 'closure' ? minimized.removedBytesByPackage : undefined
-  if (!removed) {
-    return [
-      '| Package | Version | Size |',
-      '| --- | --- | ---: |',
-      ...sorted.map((p) => `| ${p.category}/${p.name} | ${p.version} | ${formatSize(p.bytes)} |`),
-    ]
-  }
+/**
+ * What minimize did, in a line: the package table is the size section's (with the unowned and
+ * files rows), so this one names only the packages that lost most.
+ */
+function minimizeLines(minimized: MinimizeResult | undefined, top = 5): string[] {
+  if (!minimized) return []
+  if (minimized.level !== 'closure') return [`**Minimize:** ${minimized.level}`, '']
+  const byBytes = [...minimized.removedBytesByPackage]
+    .filter(([, bytes]) => bytes > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+  const named = byBytes.slice(0, top).map(([cpv, bytes]) => `\`${cpv}\` ${formatSize(bytes)}`)
+  const more = byBytes.length > top ? `, and ${byBytes.length - top} more` : ''
   return [
-    '| Package | Version | Size | Removed by minimize |',
-    '| --- | --- | ---: | ---: |',
-    ...sorted.map((p) => {
-      const gone = removed.get(`${p.category}/${p.name}-${p.version}`) ?? 0
-      return `| ${p.category}/${p.name} | ${p.version} | ${formatSize(p.bytes)} | ${formatSize(gone)} |`
-    }),
+    `**Minimize:** closure removed ${formatSize(minimized.removedBytes)} (${minimized.removedFiles} files)${named.length ? `: ${named.join(', ')}${more}` : ''}`,
+    '',
   ]
 }
 
@@ -120,8 +114,10 @@ function cacheSection(report: BuildReport): string[] {
 }
 
 function planSection(plan: readonly PlanEntry[], host: readonly PlanEntry[]): string[] {
+  // ROOT is the image's root file system, or / for what merges into the build host itself.
   const rows = plan.map(
-    (e) => `| ${e.kind} ${e.flags} | ${e.cpv}${e.repo ? `::${e.repo}` : ''} | ${e.root} |`,
+    (e) =>
+      `| ${e.kind} ${e.flags} | ${e.cpv}${e.repo ? `::${e.repo}` : ''} | ${e.root === '/' ? 'build host' : 'image'} |`,
   )
   const lines = [
     `<details><summary>Plan: ${plan.length} package${plan.length === 1 ? '' : 's'} (emerge --pretend)</summary>`,

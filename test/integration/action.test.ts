@@ -53,6 +53,11 @@ describe('a bash container', () => {
 
       expect(result.summary).toContain('## lxcmin: bash')
       expect(result.summary).toMatch(/\| app-shells\/bash \| 5\.2_p15 \| [\d.]+ [KM]iB \|/)
+      // One package table (the size section's), and the plan says where each merge went.
+      expect(result.summary.match(/^\| app-shells\/bash \|/gm)).toHaveLength(1)
+      expect(result.summary).toMatch(
+        /^\| ebuild +N[^|]*\| app-shells\/bash-5\.2_p15::lxcmin-gentoo \| image \|$/m,
+      )
       expect(result.summary).toContain('within the budget of 64.0 MiB')
       expect(result.summary).toContain('smoke test passed')
       // emerge's own output is fenced off from workflow commands: no annotation came from it.

@@ -4,6 +4,7 @@ import { parsePlan } from '../../../src/portage/emerge.ts'
 import type { CacheEntry } from '../../../src/cache/cache.ts'
 import type { InstalledPackage } from '../../../src/rootfs/resolve.ts'
 import type { SmokeResult } from '../../../src/lxc/smoke.ts'
+import type { MinimizeResult } from '../../../src/minimize/minimize.ts'
 import {
   type BuildReport,
   budgetLine,
@@ -87,13 +88,6 @@ describe('summaryMarkdown', () => {
 
       **10.2 MiB** (10723328 bytes) ✅ within the budget of 20.0 MiB (20971520 bytes) · smoke test passed ✅ · profile \`default/linux/amd64/23.0/no-multilib\`
 
-      | Package | Version | Size |
-      | --- | --- | ---: |
-      | app-shells/bash | 5.2_p37-r1 | 7.00 MiB |
-      | sys-libs/ncurses | 6.5_p20250125 | 2.10 MiB |
-      | sys-libs/readline | 8.2_p13 | 1.00 MiB |
-      | sys-apps/baselayout | 2.14 | 40.0 KiB |
-
       ### Smoke test ✅
 
       <code>/bin/bash -c 'echo ok'</code> passed
@@ -108,9 +102,9 @@ describe('summaryMarkdown', () => {
 
       | Merge | Package | Into |
       | --- | --- | --- |
-      | ebuild N | sys-apps/baselayout-2.14::lxcmin-gentoo | /s/rootfs/ |
-      | ebuild N | sys-libs/ncurses-6.5_p20250125::gentoo | /s/rootfs/ |
-      | ebuild N | app-shells/bash-5.2_p37-r1::gentoo | /s/rootfs/ |
+      | ebuild N | sys-apps/baselayout-2.14::lxcmin-gentoo | image |
+      | ebuild N | sys-libs/ncurses-6.5_p20250125::gentoo | image |
+      | ebuild N | app-shells/bash-5.2_p37-r1::gentoo | image |
 
       </details>
       "
@@ -142,13 +136,6 @@ describe('summaryMarkdown', () => {
       "## lxcmin: big&lt;box&gt;
 
       **10.2 MiB** (10723328 bytes) ❌ over the budget of 10.0 MiB (10485760 bytes) · smoke test failed ❌ · profile \`default/linux/amd64/23.0/no-multilib\`
-
-      | Package | Version | Size |
-      | --- | --- | ---: |
-      | app-shells/bash | 5.2_p37-r1 | 7.00 MiB |
-      | sys-libs/ncurses | 6.5_p20250125 | 2.10 MiB |
-      | sys-libs/readline | 8.2_p13 | 1.00 MiB |
-      | sys-apps/baselayout | 2.14 | 40.0 KiB |
 
       ### Smoke test ❌
 
@@ -203,9 +190,9 @@ describe('summaryMarkdown', () => {
 
       | Merge | Package | Into |
       | --- | --- | --- |
-      | ebuild N | sys-apps/baselayout-2.14::lxcmin-gentoo | /s/rootfs/ |
-      | ebuild N | sys-libs/ncurses-6.5_p20250125::gentoo | /s/rootfs/ |
-      | ebuild N | app-shells/bash-5.2_p37-r1::gentoo | /s/rootfs/ |
+      | ebuild N | sys-apps/baselayout-2.14::lxcmin-gentoo | image |
+      | ebuild N | sys-libs/ncurses-6.5_p20250125::gentoo | image |
+      | ebuild N | app-shells/bash-5.2_p37-r1::gentoo | image |
 
       </details>
       "
@@ -238,10 +225,6 @@ describe('summaryMarkdown', () => {
 
       **40.0 KiB** (40960 bytes) ✅ no size budget · smoke test passed ✅ · profile \`default/linux/amd64/23.0/no-multilib\`
 
-      | Package | Version | Size |
-      | --- | --- | ---: |
-      | sys-apps/baselayout | 2.14 | 40.0 KiB |
-
       ### Smoke test ✅
 
       <code>/bin/bash -c 'echo ok'</code> passed
@@ -258,24 +241,50 @@ describe('summaryMarkdown', () => {
 
       | Merge | Package | Into |
       | --- | --- | --- |
-      | ebuild N | dev-build/lxcmin-hosttool-1.0::lxcmin-gentoo | / |
-      | ebuild N | sys-apps/baselayout-2.14::lxcmin-gentoo | /s/rootfs/ |
+      | ebuild N | dev-build/lxcmin-hosttool-1.0::lxcmin-gentoo | build host |
+      | ebuild N | sys-apps/baselayout-2.14::lxcmin-gentoo | image |
 
       </details>
       "
     `)
   })
 
-  it('lists the packages largest first', () => {
+  it('has no package table: the size section has the one, with the unowned and files rows', () => {
     const rows = summaryMarkdown(report())
       .split('\n')
-      .filter((l) => /^\| [a-z]+-[a-z]+\//.test(l))
-    expect(rows).toEqual([
-      '| app-shells/bash | 5.2_p37-r1 | 7.00 MiB |',
-      '| sys-libs/ncurses | 6.5_p20250125 | 2.10 MiB |',
-      '| sys-libs/readline | 8.2_p13 | 1.00 MiB |',
-      '| sys-apps/baselayout | 2.14 | 40.0 KiB |',
-    ])
+      .filter(
+        (l) =>
+          l.startsWith('| Package |') || /^\| [a-z]+-[a-z]+\/[^|]* \| [^|]* \| [^|]* \|$/.test(l),
+      )
+    expect(rows).toEqual([])
+  })
+
+  it('names what closure removed, most first, and the level otherwise', () => {
+    const minimized: MinimizeResult = {
+      level: 'closure',
+      entryPoint: '/bin/bash',
+      removedFiles: 12,
+      removedDirs: 3,
+      removedBytes: 3 * MiB,
+      removedByPackage: new Map(),
+      removedBytesByPackage: new Map([
+        ['sys-libs/readline-8.2_p13', 1 * MiB],
+        ['app-shells/bash-5.2_p37-r1', 2 * MiB],
+        ['sys-apps/baselayout-2.14', 0],
+      ]),
+      unownedRemoved: [],
+      unownedRemovedBytes: 0,
+      unresolved: [],
+      unmatchedKeepFiles: [],
+      problems: [],
+      vdbFilesChanged: 2,
+    }
+    expect(summaryMarkdown(report({ minimized }))).toContain(
+      '\n**Minimize:** closure removed 3.00 MiB (12 files): `app-shells/bash-5.2_p37-r1` 2.00 MiB, `sys-libs/readline-8.2_p13` 1.00 MiB\n',
+    )
+    expect(summaryMarkdown(report({ minimized: { ...minimized, level: 'standard' } }))).toContain(
+      '\n**Minimize:** standard\n',
+    )
   })
 
   it('one package in the plan is no packages', () => {
