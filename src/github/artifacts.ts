@@ -1,6 +1,10 @@
-/** Uploads through @actions/artifact: one file per artifact, unzipped, named after the file. */
+/**
+ * Artifacts through @actions/artifact: uploads of this run (one file per artifact, unzipped, named
+ * after the file), and the artifacts of other runs (`findBy`: the public REST API at
+ * GITHUB_API_URL, with a token that may read actions).
+ */
 import path from 'node:path'
-import { DefaultArtifactClient } from '@actions/artifact'
+import { DefaultArtifactClient, type FindOptions } from '@actions/artifact'
 import * as core from '@actions/core'
 import { withTimeout } from '../cache/cache.ts'
 
@@ -22,6 +26,8 @@ export function artifactUrl(links: RunLinks, id: number): string {
 }
 
 export const UPLOAD_TIMEOUT_MS = 30 * 60_000
+/** A size report is small: a download that takes longer is stuck. */
+export const DOWNLOAD_TIMEOUT_MS = 5 * 60_000
 
 /**
  * Uploads one file as it is (skipArchive): a .tar.zst needs no zip around it. The library retries
@@ -66,4 +72,54 @@ async function upload(
   const url = artifactUrl(links, response.id)
   core.info(`uploaded ${name} as artifact ${response.id}: ${url}`)
   return { name, id: response.id, url }
+}
+
+/** Another run of this or another workflow: what @actions/artifact's `findBy` needs. */
+export type OtherRun = NonNullable<FindOptions['findBy']>
+
+export interface RunArtifact {
+  readonly id: number
+  readonly name: string
+  readonly size: number
+  /** sha256:<hex> of the uploaded bytes, when GitHub has it. */
+  readonly digest: string | undefined
+}
+
+/**
+ * The newest artifact of that name in another run (GET …/actions/runs/{id}/artifacts, every page),
+ * undefined when it has none. Listed rather than asked for by name: the library's getArtifact warns
+ * (an annotation) for every run without it.
+ */
+export async function findRunArtifact(
+  name: string,
+  run: OtherRun,
+): Promise<RunArtifact | undefined> {
+  const { artifacts } = await new DefaultArtifactClient().listArtifacts({ findBy: run })
+  const newest = artifacts.filter((a) => a.name === name).sort((a, b) => b.id - a.id)[0]
+  return newest && { id: newest.id, name, size: newest.size, digest: newest.digest }
+}
+
+/**
+ * Downloads another run's artifact into dir (GET …/actions/artifacts/{id}/zip, then the signed URL
+ * it redirects to, without the token): a zip is unpacked, a file uploaded with skipArchive is
+ * written as itself. Throws when the download fails or its digest is not the expected one.
+ */
+export async function downloadRunArtifact(
+  artifact: RunArtifact,
+  run: OtherRun,
+  dir: string,
+): Promise<void> {
+  const { digestMismatch } = await withTimeout(
+    new DefaultArtifactClient().downloadArtifact(artifact.id, {
+      findBy: run,
+      path: dir,
+      ...(artifact.digest ? { expectedHash: artifact.digest } : {}),
+    }),
+    DOWNLOAD_TIMEOUT_MS,
+    `downloading artifact ${artifact.id}`,
+  )
+  if (digestMismatch)
+    throw new Error(
+      `the download of ${artifact.name} does not match its digest ${artifact.digest ?? ''}`,
+    )
 }

@@ -14,6 +14,13 @@ export interface Baseline {
   readonly source: string
 }
 
+/** A baseline, or why there is none. */
+export interface BaselineResult {
+  readonly baseline: Baseline | undefined
+  /** Why there is none (for the notice and the summary), or where it came from. */
+  readonly note: string
+}
+
 export type ChangeReason = 'version' | 'slot' | 'use' | 'repository' | 'size'
 
 export interface Change {

@@ -2,8 +2,8 @@
  * Size gating on real Portage builds: app-misc/lxcmin-hello without and with USE=extra (which pulls
  * in app-misc/lxcmin-extra, 1 MiB). The report of the plain build is uploaded with the real
  * @actions/artifact to the local artifact service, served again through the REST stand-in (302 to
- * Azurite's signed URL), fetched as the baseline of the extra build, which then fails max-increase
- * and keeps one pull request comment up to date.
+ * Azurite's signed URL), fetched with @actions/artifact's findBy as the baseline of the extra
+ * build, which then fails max-increase and keeps one pull request comment up to date (Octokit).
  *
  * The first part runs the modules directly on roots built with the test Portage wrappers (as
  * test/gentoo/selftest.sh does). The second runs the bundled action through scripts/run-action.ts;
@@ -15,16 +15,12 @@ import { execFileSync, spawn } from 'node:child_process'
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { gate, type GateLog, type GatingSettings } from '../../src/size/baseline.ts'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { gate, type GateLog, type GatingSettings } from '../../src/size/gate.ts'
 import { configHash } from '../../src/cache/keys.ts'
 import { createRunner } from '../../src/util/exec.ts'
-import {
-  createApi,
-  downloadArtifact,
-  type GitHubEnv,
-  runArtifacts,
-} from '../../src/github/client.ts'
+import type { GitHubEnv } from '../../src/github/client.ts'
+import { downloadRunArtifact, findRunArtifact } from '../../src/github/artifacts.ts'
 import {
   buildSizeReport,
   listRootfs,
@@ -36,6 +32,15 @@ import {
 import { artifactServiceUrl, type RestServer, startRest } from '../services/rest.ts'
 import { envFor, type Services, startServices } from '../services/server.ts'
 import { build, CLEAN, errors, leftovers, WORKSPACE } from './support.ts'
+
+// The first part calls @actions/artifact in this process: @actions/github reads GITHUB_API_URL once,
+// when it is loaded, so the stand-in is started and the variable set before the imports above run.
+const baseRest = await vi.hoisted(async () => {
+  const { startRest: start } = await import('../services/rest.ts')
+  const server = await start({ owner: 'lxcmin', repo: 'lxcmin' })
+  process.env.GITHUB_API_URL = server.url
+  return server
+})
 
 const MiB = 1024 * 1024
 const ARTIFACT = reportFileName('hello')
@@ -131,7 +136,7 @@ function recorder(): GateLog & { lines: string[] } {
 describe('size gating on real builds (the modules, on roots built with the Portage wrappers)', () => {
   const tmp = path.join(tmpdir(), `lxcmin-gating-${process.pid}`)
   let services: Services
-  let rest: RestServer
+  const rest = baseRest
   let plainRoot: string
   let extraRoot: string
   let plain: SizeReport
@@ -158,7 +163,6 @@ describe('size gating on real builds (the modules, on roots built with the Porta
     reportFile = path.join(tmp, 'reports', ARTIFACT)
     writeSizeReport(reportFile, plain)
     services = await startServices({ dir: path.join(tmp, 'services') })
-    rest = await startRest({ owner: 'lxcmin', repo: 'lxcmin' })
   })
 
   afterAll(async () => {
@@ -207,14 +211,25 @@ describe('size gating on real builds (the modules, on roots built with the Porta
     rest.addArtifact(uploaded, { name: ARTIFACT, redirect: artifactServiceUrl(services, ARTIFACT) })
     const newer = rest.addRun({ workflow: 'ci.yml', branch: 'main', headSha: 'd'.repeat(40) })
 
-    // The REST stand-in serves the very bytes the artifact service holds.
-    const api = createApi(rest.url, rest.token)
+    // Through the REST stand-in, @actions/artifact gets the very bytes the artifact service holds.
     const repo = { owner: 'lxcmin', repo: 'lxcmin' }
-    const [ref] = await runArtifacts(api, repo, uploaded, ARTIFACT)
-    const blob = await downloadArtifact(api, repo, ref?.id ?? 0)
-    expect(blob.contentType).toBe('application/json')
-    expect(blob.url).toContain(new URL(services.env.ACTIONS_RESULTS_URL ?? '').hostname)
-    expect(parseSizeReport(Buffer.from(blob.bytes).toString('utf8'))).toEqual(plain)
+    const other = {
+      token: rest.token,
+      workflowRunId: uploaded,
+      repositoryOwner: repo.owner,
+      repositoryName: repo.repo,
+    }
+    const ref = await findRunArtifact(ARTIFACT, other)
+    expect(ref).toMatchObject({ name: ARTIFACT })
+    const into = path.join(tmp, 'download')
+    mkdirSync(into)
+    await downloadRunArtifact(
+      ref ?? { id: 0, name: ARTIFACT, size: 0, digest: undefined },
+      other,
+      into,
+    )
+    // A raw (skipArchive) download is named after the blob's Content-Disposition.
+    expect(parseSizeReport(readFileSync(path.join(into, ARTIFACT), 'utf8'))).toEqual(plain)
 
     const eventPath = path.join(tmp, 'event.json')
     writeFileSync(
@@ -248,7 +263,14 @@ describe('size gating on real builds (the modules, on roots built with the Porta
       uploadReport: true,
     }
     const log = recorder()
-    const first = await gate({ report: extra, reportFile: '/r.json', settings, gh, log })
+    const first = await gate({
+      report: extra,
+      reportFile: '/r.json',
+      settings,
+      gh,
+      log,
+      tempDir: tmp,
+    })
     expect(first.baseline.baseline?.label).toBe('main@aaaaaaa')
     expect(log.lines).toContain(`info: run ${newer} (ddddddd) on main has no artifact ${ARTIFACT}`)
     const delta = extra.totalBytes - plain.totalBytes

@@ -1,4 +1,5 @@
 /** The REST stand-in against plain fetch: what GitHub answers, as the size checks read it. */
+import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RestServer, startRest, zipOf } from './rest.ts'
 
@@ -87,7 +88,11 @@ describe('the REST stand-in', () => {
       artifacts: { id: number; name: string; size_in_bytes: number }[]
     }
     expect(list.total_count).toBe(1)
-    expect(list.artifacts[0]).toMatchObject({ name: 'report.json', size_in_bytes: json.length })
+    expect(list.artifacts[0]).toMatchObject({
+      name: 'report.json',
+      size_in_bytes: json.length,
+      digest: `sha256:${createHash('sha256').update(json).digest('hex')}`,
+    })
     const id = list.artifacts[0]?.id ?? 0
 
     const redirect = await get(`/repos/o/r/actions/artifacts/${id}/zip`)
@@ -97,6 +102,8 @@ describe('the REST stand-in', () => {
     const blob = await fetch(location)
     expect(blob.status).toBe(200)
     expect(blob.headers.get('content-type')).toBe('application/json')
+    // As the artifact service's read SAS: @actions/artifact names a raw download after it.
+    expect(blob.headers.get('content-disposition')).toBe('attachment; filename="report.json"')
     expect(await blob.text()).toBe(json)
     expect(rest.requests.at(-1)).toMatchObject({ authorized: false, status: 200 })
     expect((await fetch(location.replace(/sig=\w+/, 'sig=forged'))).status).toBe(403)
@@ -181,5 +188,42 @@ describe('the REST stand-in', () => {
     expect((await get('/repos/o/r')).status).toBe(502)
     expect((await get('/repos/o/r')).status).toBe(502)
     expect((await get('/repos/o/r')).status).toBe(200)
+
+    // Only the method named: the GET passes, the POST meets the fault.
+    rest.failNext(1, 503, 'POST')
+    expect((await get('/repos/o/r')).status).toBe(200)
+    const post = await fetch(`${rest.url}/repos/o/r/issues/8/comments`, {
+      method: 'POST',
+      headers: { ...auth, 'user-agent': 'probe/1' },
+      body: '{"body":"x"}',
+    })
+    expect(post.status).toBe(503)
+    expect(rest.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      status: 503,
+      userAgent: 'probe/1',
+    })
+  })
+
+  it('fails a download on request, and changes its default branch', async () => {
+    const run = rest.addRun({
+      workflow: 'ci.yml',
+      branch: 'broken',
+      artifacts: [
+        {
+          name: 'r.json',
+          downloadStatus: 500,
+          content: { bytes: Buffer.from('{}'), contentType: 'application/json' },
+        },
+      ],
+    })
+    const list = (await (await get(`/repos/o/r/actions/runs/${run}/artifacts`)).json()) as {
+      artifacts: { id: number }[]
+    }
+    expect(
+      (await get(`/repos/o/r/actions/artifacts/${list.artifacts[0]?.id ?? 0}/zip`)).status,
+    ).toBe(500)
+    rest.setDefaultBranch('main')
+    expect(await (await get('/repos/o/r')).json()).toMatchObject({ default_branch: 'main' })
   })
 })

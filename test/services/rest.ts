@@ -1,8 +1,10 @@
-// A stand-in for the few GitHub REST endpoints the size checks call, on loopback (node:http):
-// a repository, workflow runs with artifacts, artifact downloads (302 to a signed blob URL: its own,
-// or Azurite's as the artifact service hands it out), and issue comments. Point GITHUB_API_URL at
-// `url`. JSON shapes follow GitHub's REST API (2022-11-28), reduced to the fields clients read.
-import { randomBytes } from 'node:crypto'
+// A stand-in for the GitHub REST endpoints the size checks reach, on loopback (node:http), as the
+// real clients call them: @actions/github's Octokit (the repository, a workflow's runs, issue
+// comments) and @actions/artifact with findBy (a run's artifacts, artifact downloads: 302 to a
+// signed blob URL, its own or Azurite's as the artifact service hands it out). Both take the API's
+// address from GITHUB_API_URL (@actions/github reads it once, when it is first imported): point it
+// at `url`. JSON shapes follow GitHub's REST API (2022-11-28), reduced to the fields clients read.
+import { createHash, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { crc32, deflateRawSync } from 'node:zlib'
 
@@ -15,6 +17,10 @@ export interface RestArtifactSpec {
   /** size_in_bytes (default: the content's length, else 0). */
   readonly size?: number
   readonly expired?: boolean
+  /** GET …/artifacts/{id}/zip answers this status instead of the redirect (e.g. 500). */
+  readonly downloadStatus?: number
+  /** digest: default sha256 of the content; null for none (e.g. an old artifact). */
+  readonly digest?: string | null
 }
 
 export interface RestRunSpec {
@@ -43,6 +49,8 @@ export interface RestRequest {
   readonly url: string
   /** Whether an Authorization header came along. */
   readonly authorized: boolean
+  /** Who asked: Octokit's and @actions/artifact's user agents tell the libraries apart. */
+  readonly userAgent: string
   readonly status: number
 }
 
@@ -70,10 +78,12 @@ export interface RestServer {
   /** Adds a comment as someone else would (returns its id). */
   addComment(issue: number, body: string): number
   comments(issue: number): readonly RestComment[]
+  /** The repository's default_branch from now on. */
+  setDefaultBranch(branch: string): void
   /** Whether POST and PATCH of comments are allowed (a fork's token: not). */
   setCommentsWritable(writable: boolean): void
-  /** The next `count` requests answer `status` (e.g. 502), to exercise retries. */
-  failNext(count: number, status: number): void
+  /** The next `count` requests (of that method only, if given) answer `status` (e.g. 502). */
+  failNext(count: number, status: number, method?: string): void
   readonly requests: readonly RestRequest[]
   close(): Promise<void>
 }
@@ -110,8 +120,13 @@ export async function startRest(options: RestOptions = {}): Promise<RestServer> 
   const requests: RestRequest[] = []
   let nextId = 1000
   let commentsWritable = true
-  let faults: { count: number; status: number } = { count: 0, status: 500 }
+  let faults: { count: number; status: number; method: string | undefined } = {
+    count: 0,
+    status: 500,
+    method: undefined,
+  }
   let base = ''
+  let defaultBranch = options.defaultBranch ?? 'main'
 
   const runJson = (run: Run): Record<string, unknown> => ({
     id: run.id,
@@ -136,6 +151,12 @@ export async function startRest(options: RestOptions = {}): Promise<RestServer> 
       url: `${base}/repos/${full}/actions/artifacts/${a.id}`,
       archive_download_url: `${base}/repos/${full}/actions/artifacts/${a.id}/zip`,
       expired: a.expired ?? false,
+      digest:
+        a.digest !== undefined
+          ? a.digest
+          : a.content
+            ? `sha256:${createHash('sha256').update(a.content.bytes).digest('hex')}`
+            : null,
       workflow_run: { id: a.runId, head_branch: run?.branch, head_sha: run?.headSha },
     }
   }
@@ -178,7 +199,7 @@ export async function startRest(options: RestOptions = {}): Promise<RestServer> 
   type Reply =
     | { status: number; json: unknown; link?: string | undefined }
     | { status: number; location: string }
-    | { status: number; bytes: Uint8Array; contentType: string }
+    | { status: number; bytes: Uint8Array; contentType: string; disposition?: string }
 
   const handle = async (req: IncomingMessage, url: URL): Promise<Reply> => {
     const method = req.method ?? 'GET'
@@ -189,7 +210,13 @@ export async function startRest(options: RestOptions = {}): Promise<RestServer> 
       const a = artifacts.find((x) => x.id === Number(blob[1]))
       if (!a?.content || url.searchParams.get('sig') !== a.secret)
         throw new HttpError(403, 'AuthenticationFailed')
-      return { status: 200, bytes: a.content.bytes, contentType: a.content.contentType }
+      // As the artifact service's read SAS (rscd): the client names a raw download after it.
+      return {
+        status: 200,
+        bytes: a.content.bytes,
+        contentType: a.content.contentType,
+        disposition: `attachment; filename="${a.name}"`,
+      }
     }
     const auth = req.headers.authorization ?? ''
     if (auth !== `Bearer ${token}` && auth !== `token ${token}`)
@@ -201,7 +228,7 @@ export async function startRest(options: RestOptions = {}): Promise<RestServer> 
     if (method === 'GET' && rest === '') {
       return {
         status: 200,
-        json: { full_name: full, name: repo, default_branch: options.defaultBranch ?? 'main' },
+        json: { full_name: full, name: repo, default_branch: defaultBranch },
       }
     }
     if (method === 'GET' && (m = /^\/actions\/workflows\/([^/]+)\/runs$/.exec(rest))) {
@@ -238,6 +265,7 @@ export async function startRest(options: RestOptions = {}): Promise<RestServer> 
       const a = artifacts.find((x) => x.id === Number(m?.[1]))
       if (!a) throw new HttpError(404, 'Not Found')
       if (a.expired) throw new HttpError(410, 'Artifact has expired')
+      if (a.downloadStatus) throw new HttpError(a.downloadStatus, 'injected download failure')
       const location = a.redirect
         ? await a.redirect()
         : `${base}/_blob/${a.id}?sig=${encodeURIComponent(a.secret)}`
@@ -279,10 +307,11 @@ export async function startRest(options: RestOptions = {}): Promise<RestServer> 
         method: req.method ?? 'GET',
         url: `${url.pathname}${url.search}`,
         authorized: req.headers.authorization !== undefined,
+        userAgent: req.headers['user-agent'] ?? '',
         status,
       })
     }
-    if (faults.count > 0) {
+    if (faults.count > 0 && (!faults.method || faults.method === req.method)) {
       faults = { ...faults, count: faults.count - 1 }
       record(faults.status)
       req.resume()
@@ -299,6 +328,7 @@ export async function startRest(options: RestOptions = {}): Promise<RestServer> 
           res.writeHead(reply.status, {
             'content-type': reply.contentType,
             'content-length': reply.bytes.length,
+            ...(reply.disposition ? { 'content-disposition': reply.disposition } : {}),
           })
           res.end(reply.bytes)
         } else {
@@ -345,11 +375,14 @@ export async function startRest(options: RestOptions = {}): Promise<RestServer> 
       return id
     },
     comments: (issue) => comments.filter((c) => c.issue === issue).map((c) => ({ ...c })),
+    setDefaultBranch(branch) {
+      defaultBranch = branch
+    },
     setCommentsWritable(writable) {
       commentsWritable = writable
     },
-    failNext(count, status) {
-      faults = { count, status }
+    failNext(count, status, method) {
+      faults = { count, status, method }
     },
     requests,
     close: () =>
