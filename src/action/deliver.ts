@@ -7,7 +7,7 @@ import { checkHost, hostSummary, reportHostCheck } from '../host/check-stage.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 import { uploadImage } from '../pack/image.ts'
 import type { PlanEntry } from '../portage/emerge.ts'
-import { gate } from '../size/baseline.ts'
+import { gate } from '../size/gate.ts'
 import { uploadReport } from '../size/stage.ts'
 import { BuildError } from '../util/errors.ts'
 import { Output } from '../util/names.ts'
@@ -46,7 +46,13 @@ export async function deliver(
       )
     : []
   const sized = await step('Size checks', () =>
-    gate({ report: size.report, reportFile: size.file, settings: inputs.gating, gh: env.github }),
+    gate({
+      report: size.report,
+      reportFile: size.file,
+      settings: inputs.gating,
+      gh: env.github,
+      tempDir: env.runnerTemp,
+    }),
   )
   if (inputs.gating.uploadReport) {
     await step('Upload size report', () => uploadReport(size.file, inputs.retentionDays, env))

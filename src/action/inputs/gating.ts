@@ -12,9 +12,10 @@ import {
   parseMaxIncrease,
 } from '../../size/compare.ts'
 import type { BaselineSource, GatingSettings } from '../../size/gate.ts'
-import { InputError, type InputProblem } from '../../util/errors.ts'
+import { InputError } from '../../util/errors.ts'
 import { Input } from '../../util/names.ts'
 import { parseSize } from '../../util/units.ts'
+import { type Reader, reader } from './read.ts'
 
 export type { BaselineSource, GatingSettings } from '../../size/gate.ts'
 
@@ -31,6 +32,11 @@ export const GatingInput = {
 } as const
 export type GatingInputName = (typeof GatingInput)[keyof typeof GatingInput]
 
+const GATING_INPUTS: readonly string[] = Object.values(GatingInput)
+function isGatingInput(name: string): name is GatingInputName {
+  return GATING_INPUTS.includes(name)
+}
+
 export interface GatingContext {
   /** Relative baseline paths are taken from here. */
   readonly workspace: string
@@ -38,19 +44,10 @@ export interface GatingContext {
   readonly sizeBudget: number | undefined
 }
 
-type Problem = (input: GatingInputName, message: string) => undefined
-
-function booleanInput(input: GatingInputName, text: string, problem: Problem): boolean | undefined {
-  if (['true', 'True', 'TRUE'].includes(text)) return true
-  if (['false', 'False', 'FALSE'].includes(text)) return false
-  return problem(input, `'${text}' is not a boolean; write true or false`)
-}
-
-function parseBaseline(
-  get: (name: GatingInputName) => string,
-  workspace: string,
-  problem: Problem,
-): BaselineSource {
+function parseBaseline(r: Reader): BaselineSource {
+  const get = (name: GatingInputName) => r.get(name)
+  const problem = r.problem
+  const workspace = r.context.workspace
   const text = get(GatingInput.baseline)
   const branch = get(GatingInput.baselineBranch)
   let baseline: BaselineSource = { kind: 'none' }
@@ -81,60 +78,56 @@ function parseBaseline(
 }
 
 /**
- * The size-check settings; throws InputError with every problem of these inputs. Use
- * `error.problems` to report them with the other inputs' problems.
+ * The size-check settings; throws InputError with every problem of these inputs (parseInputs
+ * reads them with the others through readGatingInputs).
  */
 export function parseGatingInputs(
   get: (name: GatingInputName) => string,
   context: GatingContext,
 ): GatingSettings {
-  const problems: InputProblem[] = []
-  const problem: Problem = (input, message) => {
-    problems.push({ input, message })
-    return undefined
-  }
-  const token = get(GatingInput.githubToken)
-  const baseline = parseBaseline(get, context.workspace, problem)
-  const increaseText = get(GatingInput.maxIncrease)
+  const r = reader((name) => (isGatingInput(name) ? get(name) : ''), {
+    workspace: context.workspace,
+  })
+  const settings = readGatingInputs(r, context.sizeBudget)
+  if (r.problems.length || !settings) throw new InputError(r.problems)
+  return settings
+}
+
+/** The size-check settings, or undefined with the problems in r. */
+export function readGatingInputs(
+  r: Reader,
+  sizeBudget: number | undefined,
+): GatingSettings | undefined {
+  const token = r.get(GatingInput.githubToken)
+  const baseline = parseBaseline(r)
+  const increaseText = r.get(GatingInput.maxIncrease)
   let maxIncrease: MaxIncrease | undefined
   if (increaseText) {
     const parsed = parseMaxIncrease(increaseText)
-    if (typeof parsed === 'string') problem(GatingInput.maxIncrease, parsed)
+    if (typeof parsed === 'string') r.problem(GatingInput.maxIncrease, parsed)
     else maxIncrease = parsed
   }
-  const minChangeText = get(GatingInput.minChange) || DEFAULT_MIN_CHANGE
+  const minChangeText = r.get(GatingInput.minChange, DEFAULT_MIN_CHANGE)
   const minChange = parseSize(minChangeText)
   if (minChange === undefined)
-    problem(
+    r.problem(
       GatingInput.minChange,
       `'${minChangeText}' is not a size; write bytes (512), binary units (4KiB, 4K) or decimal units (4kB)`,
     )
-  const failOnText = get(GatingInput.failOn) || DEFAULT_FAIL_ON
-  const failOn = FAIL_ON.find((f) => f === failOnText)
-  if (!failOn) problem(GatingInput.failOn, `'${failOnText}' is not one of ${FAIL_ON.join(', ')}`)
-  const comment = booleanInput(GatingInput.comment, get(GatingInput.comment) || 'false', problem)
+  const failOn = r.oneOf(GatingInput.failOn, DEFAULT_FAIL_ON, FAIL_ON)
+  const comment = r.boolean(GatingInput.comment, 'false')
   if (comment && !token)
-    problem(
+    r.problem(
       GatingInput.githubToken,
       'is empty, but comment: true writes the pull request comment with it; give ${{ github.token }} with permission pull-requests: write',
     )
-  const uploadReport = booleanInput(
-    GatingInput.uploadReport,
-    get(GatingInput.uploadReport) || 'true',
-    problem,
-  )
-  if (
-    problems.length ||
-    minChange === undefined ||
-    !failOn ||
-    comment === undefined ||
-    uploadReport === undefined
-  )
-    throw new InputError(problems)
+  const uploadReport = r.boolean(GatingInput.uploadReport, 'true')
+  if (minChange === undefined || !failOn || comment === undefined || uploadReport === undefined)
+    return undefined
   return {
     baseline,
     token,
-    thresholds: { budget: context.sizeBudget, maxIncrease, minChange, failOn },
+    thresholds: { budget: sizeBudget, maxIncrease, minChange, failOn },
     comment,
     uploadReport,
   }

@@ -4,11 +4,11 @@
  * output.ts, image.ts and gating; the shared readers in read.ts.
  */
 import type { CacheSettings } from '../../cache/cache.ts'
-import { type GatingSettings, parseGatingInputs } from '../../size/baseline.ts'
 import { InputError } from '../../util/errors.ts'
 import { Input } from '../../util/names.ts'
 import { type BuildInputs, parseBuildInputs } from './build.ts'
 import { parseCacheInputs } from './cache.ts'
+import { type GatingSettings, readGatingInputs } from './gating.ts'
 import { type ContainerInputs, parseContainerInputs } from './container.ts'
 import { type ImageSettings, parseImageInputs } from './image.ts'
 import { type OutputInputs, parseOutputInputs } from './output.ts'
@@ -32,10 +32,7 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
   const r = reader(get, context)
   const build = parseBuildInputs(r)
   const output = parseOutputInputs(r, build?.name ?? 'lxcmin')
-  const gating = parseGatingInputs(get, {
-    workspace: context.workspace,
-    sizeBudget: output?.sizeBudget,
-  })
+  const gating = readGatingInputs(r, output?.sizeBudget)
   const image = parseImageInputs(
     get,
     (input, text) => r.workspacePath(input, text, 'directory'),
@@ -47,8 +44,8 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
   // In the order action.yml lists the inputs, whatever order the groups read them in.
   const order: readonly string[] = Object.values(Input)
   const rank = (input: string) => (order.includes(input) ? order.indexOf(input) : order.length)
-  const problems = [...r.problems, ...gating.problems].sort((a, b) => rank(a.input) - rank(b.input))
-  if (problems.length || !build || !output || !container || !cache || !gating.settings || !image)
+  const problems = [...r.problems].sort((a, b) => rank(a.input) - rank(b.input))
+  if (problems.length || !build || !output || !container || !cache || !gating || !image)
     throw new InputError(problems)
-  return { ...build, ...container, ...output, cache, gating: gating.settings, image }
+  return { ...build, ...container, ...output, cache, gating, image }
 }
