@@ -77265,13 +77265,16 @@ function shouldSave(d) {
 
 // src/cache/cache.ts
 var CACHE_TIMEOUT_MS = 10 * 6e4;
+var CacheTimeoutError = class extends Error {
+  constructor(what, ms) {
+    super(`${what} took longer than ${Math.round(ms / 1e3)} s`);
+    this.name = "CacheTimeoutError";
+  }
+};
 async function withTimeout(promise, ms, what) {
   let timer;
   const deadline = new Promise((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} took longer than ${Math.round(ms / 1e3)} s`)),
-      ms
-    );
+    timer = setTimeout(() => reject(new CacheTimeoutError(what, ms)), ms);
   });
   try {
     return await Promise.race([promise, deadline]);
@@ -77388,6 +77391,10 @@ function listing(dir) {
 }
 async function saveEntries(store, entries, context3) {
   for (const entry of entries) {
+    if (entry.abandoned) {
+      info(`Not saving the ${entry.kind} cache: its restore timed out and may have gone on`);
+      continue;
+    }
     try {
       const decision = shouldSave({
         kind: entry.kind,

@@ -87,14 +87,15 @@ export async function prepare(
       extra: makeConfFragment(inputs.minimize, inputs.keepLocales),
     }),
   )
-  const target: Target = {
+  const portage: Target = {
     ...host.tools,
     rootfs: sandbox.rootfs,
     configRoot: config.configRoot,
     usepkg: cache.enabled,
   }
   const atoms = inputs.packages.map((a) => a.text)
-  await step('Restore cache', () => cache.restore(target, config, atoms))
+  await step('Restore cache', () => cache.restore(portage, config, atoms))
+  const target: Target = { ...portage, usepkg: cache.usesBinaries() }
   const plan = await step('Plan', () =>
     planRequest(runner, target, [BASELAYOUT, ...atoms], inputs.hostDeps),
   )

@@ -48,6 +48,11 @@ export interface CacheEntry {
   readonly hit: CacheHit
   /** What the directory held after the restore, to tell whether anything is new. */
   readonly listing: string
+  /**
+   * The restore took longer than its time limit. @actions/cache cannot be aborted, so the library
+   * may still write into the directory later: the build uses none of it and it is not saved.
+   */
+  readonly abandoned?: boolean
 }
 
 export interface CacheStore {
@@ -59,14 +64,23 @@ export interface CacheStore {
 
 export const CACHE_TIMEOUT_MS = 10 * 60_000
 
-/** Rejects when the promise takes longer: a cache service that never answers must not hang the job. */
+/** A cache call that took longer than its time limit (and may still be running). */
+export class CacheTimeoutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what} took longer than ${Math.round(ms / 1000)} s`)
+    this.name = 'CacheTimeoutError'
+  }
+}
+
+/**
+ * Rejects with CacheTimeoutError when the promise takes longer: a cache service that never
+ * answers must not hang the job. The promise itself goes on (@actions/cache takes no abort
+ * signal): see restoreEntry for what that means for a restore.
+ */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} took longer than ${Math.round(ms / 1000)} s`)),
-      ms,
-    )
+    timer = setTimeout(() => reject(new CacheTimeoutError(what, ms)), ms)
   })
   try {
     return await Promise.race([promise, deadline])
@@ -208,7 +222,11 @@ export function listing(dir: string): string {
   return shortHash(lines.join('\n'))
 }
 
-/** Restores one directory; any failure leaves it empty and is a warning. */
+/**
+ * Restores one directory; any failure leaves it empty and is a warning. A restore past its time
+ * limit may still be extracting into the directory: the entry is abandoned (no binary packages
+ * are used from it, nothing of it is saved).
+ */
 export async function restoreEntry(
   store: CacheStore,
   kind: CacheKind,
@@ -216,17 +234,32 @@ export async function restoreEntry(
   key: CacheKey,
 ): Promise<CacheEntry> {
   let matched: string | undefined
+  let abandoned = false
   try {
     matched = await store.restore(kind, dir, key)
   } catch (error) {
-    core.warning(`Could not restore the ${kind} cache, building without it: ${message(error)}`)
+    abandoned = error instanceof CacheTimeoutError
+    core.warning(
+      `Could not restore the ${kind} cache, building without it: ${message(error)}` +
+        (abandoned
+          ? `; what the cache library may still write into ${dir} is neither used nor saved`
+          : ''),
+    )
     rmSync(dir, { recursive: true, force: true })
     matched = undefined
   }
   mkdirSync(dir, { recursive: true })
   const hit = hitOf(key.key, matched)
   core.info(`${kind}: ${hit}${matched ? ` (${matched})` : ''}; key ${key.key}`)
-  return { kind, dir, key: key.key, restoreKeys: key.restoreKeys, hit, listing: listing(dir) }
+  return {
+    kind,
+    dir,
+    key: key.key,
+    restoreKeys: key.restoreKeys,
+    hit,
+    listing: listing(dir),
+    ...(abandoned ? { abandoned } : {}),
+  }
 }
 
 /** Saves what deserves it; never throws. */
@@ -236,6 +269,10 @@ export async function saveEntries(
   context: { event: string; saveCache: SaveCache; buildSucceeded: boolean },
 ): Promise<void> {
   for (const entry of entries) {
+    if (entry.abandoned) {
+      core.info(`Not saving the ${entry.kind} cache: its restore timed out and may have gone on`)
+      continue
+    }
     try {
       const decision = shouldSave({
         kind: entry.kind,

@@ -19,8 +19,10 @@ import type { Tools } from '../host/preflight.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 
 export interface CacheSession {
-  /** Whether Portage should make and use binary packages. */
+  /** Whether Portage should make binary packages (and use them: see usesBinaries). */
   readonly enabled: boolean
+  /** Whether the merges may use the binary packages: not when their restore was abandoned. */
+  usesBinaries(): boolean
   readonly distdir: string
   readonly pkgdir: string
   restore(target: Target, config: ConfigRoot, atoms: readonly string[]): Promise<void>
@@ -93,6 +95,9 @@ export function openCache(
     markMerged() {
       if (state) save({ ...state, merged: true })
     },
+    usesBinaries: () =>
+      store !== undefined &&
+      !(state?.entries.some((e) => e.kind === 'binpkgs' && e.abandoned) ?? false),
     entries: () => state?.entries ?? [],
   }
 }
