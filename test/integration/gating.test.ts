@@ -25,9 +25,9 @@ import {
   type GitHubEnv,
   runArtifacts,
 } from '../../src/github/client.ts'
+import { buildSizeReport } from '../../src/size/attribute.ts'
+import { listRootfs } from '../../src/size/scan.ts'
 import {
-  buildSizeReport,
-  listRootfs,
   parseSizeReport,
   reportFileName,
   type SizeReport,

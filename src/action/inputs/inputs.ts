@@ -11,7 +11,7 @@ import {
   MINIMIZE_LEVELS,
   type MinimizeLevel,
 } from '../../minimize/minimize.ts'
-import { type PackSettings, parseEpoch, validateCompression } from '../../pack/pack.ts'
+import { type PackSettings, parseEpoch, validateCompression } from '../../pack/settings.ts'
 import { InputError, type InputProblem } from '../../util/errors.ts'
 import { type GatingSettings, parseGatingInputs } from '../../size/baseline.ts'
 import type { CacheSettings } from '../../cache/cache.ts'

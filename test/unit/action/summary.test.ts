@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parsePlan } from '../../../src/portage/emerge.ts'
 import type { CacheEntry } from '../../../src/cache/cache.ts'
-import type { InstalledPackage } from '../../../src/rootfs/resolve.ts'
+import type { InstalledPackage } from '../../../src/portage/vdb.ts'
 import type { SmokeResult } from '../../../src/lxc/smoke.ts'
 import {
   type BuildReport,
