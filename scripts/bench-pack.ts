@@ -13,7 +13,8 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createRunner, runPipeline } from '../src/util/exec.ts'
-import { findPackTools, pack, type PackSettings, validateCompression } from '../src/pack/pack.ts'
+import { findPackTools, pack } from '../src/pack/pack.ts'
+import { type PackSettings, validateCompression } from '../src/pack/settings.ts'
 
 const EPOCH = 1_700_000_000
 

@@ -20,7 +20,7 @@ import { configurePortage, mergeWithFallback, planRequest, type Target } from '.
 import { resolveInit, smokeRunAs } from '../rootfs/entrypoint.ts'
 import { copyFiles } from '../rootfs/files.ts'
 import { finishRootfs } from '../rootfs/finish.ts'
-import { measure } from '../rootfs/resolve.ts'
+import { measure } from '../rootfs/measure.ts'
 import type { SizeReport } from '../size/report.ts'
 import { sizeReport } from '../size/stage.ts'
 import { createRunner, type Runner } from '../util/exec.ts'

@@ -3,28 +3,25 @@
  * smoke test's LXC log, all of which the build keeps in the sandbox's logs directory. (With
  * PORT_LOGDIR set, a build directory's temp/build.log is only a link to the log there.)
  */
-import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { copyFileSync, mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import * as core from '@actions/core'
 import { type RunLinks, type Uploaded, uploadFiles } from '../github/artifacts.ts'
 import type { Runner } from '../util/exec.ts'
 import type { Sandbox } from '../host/sandbox.ts'
+import { skipUnreadable, walkTree } from '../util/walk.ts'
 
 /** Regular files below dir, recursively, sorted; links are not followed. */
 export function filesBelow(dir: string): string[] {
-  let entries
-  try {
-    entries = readdirSync(dir, { withFileTypes: true })
-  } catch {
-    return []
-  }
-  return entries
-    .flatMap((e) => {
-      const full = path.join(dir, e.name)
-      if (e.isDirectory()) return filesBelow(full)
-      return e.isFile() ? [full] : []
-    })
-    .sort()
+  const files: string[] = []
+  walkTree(
+    dir,
+    ({ path: inside, host, stats }) => {
+      if (inside !== '/' && stats.isFile()) files.push(host)
+    },
+    skipUnreadable,
+  )
+  return files.sort()
 }
 
 /** The files to attach: the non-empty files in the logs directory. */

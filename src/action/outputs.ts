@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import { hits } from '../cache/cache.ts'
 import { Output } from '../util/names.ts'
-import { atomOf } from '../rootfs/resolve.ts'
+import { atomOf } from '../portage/vdb.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 import { formatSize } from '../util/units.ts'
 import type { BuildReport } from './summary.ts'

@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import type { Privilege } from '../util/exec.ts'
 import { State } from '../util/names.ts'
-import type { Tools } from '../host/preflight.ts'
+import type { Tools } from '../host/tools.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 
 export interface RunState {

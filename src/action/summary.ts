@@ -6,7 +6,7 @@ import type { CacheEntry } from '../cache/cache.ts'
 import type { MinimizeResult } from '../minimize/minimize.ts'
 import type { PackResult } from '../pack/pack.ts'
 import type { PlanEntry } from '../portage/emerge.ts'
-import type { InstalledPackage } from '../rootfs/resolve.ts'
+import type { InstalledPackage } from '../portage/vdb.ts'
 import { formatSize } from '../util/units.ts'
 import type { SmokeResult } from '../lxc/smoke.ts'
 

@@ -15,7 +15,7 @@ import type { Runner } from '../util/exec.ts'
 import type { Profile } from '../portage/profiles.ts'
 import { type ConfigRoot, etcPortage, VOLATILE_LINES } from '../portage/config-root.ts'
 import { portageVars, type Target } from '../portage/merge.ts'
-import type { Tools } from '../host/preflight.ts'
+import type { Tools } from '../host/tools.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 
 export interface CacheSession {

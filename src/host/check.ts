@@ -5,9 +5,10 @@
  * their CONTENTS name them, and Portage's own bookkeeping) are the announced exception; any other
  * change is reported.
  */
-import { lstatSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { type ContentsEntry, hostContents, parseContents } from '../portage/vdb.ts'
 import { isWithin } from '../util/paths.ts'
+import { skipUnreadable, walkTree } from '../util/walk.ts'
 
 /** Where Portage and ebuilds write on a host: the system directories and Portage's state. */
 export const SYSTEM_DIRS = [
@@ -53,30 +54,23 @@ export type HostSnapshot = ReadonlyMap<string, string>
 export function snapshotHost(roots: readonly string[], exclude: readonly string[]): HostSnapshot {
   const skip = new Set(exclude.map((p) => path.resolve(p)))
   const seen = new Map<string, string>()
-  const visit = (file: string): void => {
-    if (skip.has(file) || seen.has(file)) return
-    let stat
-    try {
-      stat = lstatSync(file)
-    } catch {
-      return
-    }
-    const mode = (stat.mode & 0o7777).toString(8)
-    if (stat.isDirectory()) {
-      seen.set(file, `d ${mode} ${stat.uid}:${stat.gid}`)
-      let names: string[]
-      try {
-        names = readdirSync(file)
-      } catch {
-        return
-      }
-      for (const name of names) visit(path.join(file, name))
-      return
-    }
-    const type = stat.isSymbolicLink() ? 'l' : stat.isFile() ? 'f' : 'o'
-    seen.set(file, `${type} ${mode} ${stat.uid}:${stat.gid} ${stat.size} ${stat.mtimeMs}`)
+  for (const root of roots) {
+    walkTree(
+      path.resolve(root),
+      ({ host: file, stats: stat }) => {
+        if (skip.has(file) || seen.has(file)) return false
+        const mode = (stat.mode & 0o7777).toString(8)
+        if (stat.isDirectory()) {
+          seen.set(file, `d ${mode} ${stat.uid}:${stat.gid}`)
+          return true
+        }
+        const type = stat.isSymbolicLink() ? 'l' : stat.isFile() ? 'f' : 'o'
+        seen.set(file, `${type} ${mode} ${stat.uid}:${stat.gid} ${stat.size} ${stat.mtimeMs}`)
+        return false
+      },
+      skipUnreadable,
+    )
   }
-  for (const root of roots) visit(path.resolve(root))
   return seen
 }
 
@@ -137,31 +131,18 @@ export function explainChanges(
 
 /** The paths a package's CONTENTS lists (obj, sym and dir lines; absolute, EPREFIX included), below root. */
 export function contentsPaths(text: string, root: string): string[] {
-  const files: string[] = []
-  for (const line of text.split('\n')) {
-    const m = /^(obj|sym|dir) (\/.*)$/.exec(line)
-    if (!m?.[1] || !m[2]) continue
-    let rest = m[2]
-    if (m[1] === 'obj') rest = rest.replace(/ [0-9a-f]+ \d+$/, '')
-    else if (m[1] === 'sym') rest = rest.replace(/ -> .* \d+$/, '')
-    files.push(path.join(path.resolve(root), rest))
-  }
-  return files
+  return ownedPaths(parseContents(text), root)
+}
+
+function ownedPaths(entries: readonly ContentsEntry[], root: string): string[] {
+  return entries
+    .filter((e) => e.type !== 'dev' && e.type !== 'fif' && e.path.startsWith('/'))
+    .map((e) => path.join(path.resolve(root), e.path))
 }
 
 /** The files of the packages merged into the host (ROOT=/), from its package database. */
 export function hostMergedPaths(vdb: string, cpvs: readonly string[]): Set<string> {
-  const owned = new Set<string>()
-  for (const cpv of cpvs) {
-    let text = ''
-    try {
-      text = readFileSync(path.join(vdb, cpv, 'CONTENTS'), 'utf8')
-    } catch {
-      continue
-    }
-    for (const file of contentsPaths(text, '/')) owned.add(file)
-  }
-  return owned
+  return new Set(cpvs.flatMap((cpv) => ownedPaths(hostContents(vdb, cpv) ?? [], '/')))
 }
 
 /** One line per change, at most `limit`, with how many more there are. */

@@ -1,89 +1,14 @@
 /** What the runner must have before anything is built: privileges, Portage, and a recent LXC. */
-import { accessSync, constants } from 'node:fs'
-import path from 'node:path'
 import { BuildError } from '../util/errors.ts'
 import { createRunner, type Privilege, type Runner } from '../util/exec.ts'
 import { MIN_LXC_IDMAPPED } from '../lxc/idmap.ts'
 import { atLeast, MIN_LXC, parseLxcVersion } from '../lxc/version.ts'
-
-export interface Tools {
-  readonly emerge: string
-  readonly portageq: string
-  readonly lxcExecute: string
-  readonly lxcStop: string
-  readonly lxcInfo: string
-  readonly du: string
-  readonly rm: string
-  readonly mkdir: string
-  readonly umount: string
-  readonly rmdir: string
-  readonly chown: string
-  readonly cp: string
-  readonly chmod: string
-  /** Optional: without it, a minimized root keeps a stale but harmless ld.so.cache. */
-  readonly ldconfig: string | undefined
-}
-
-const NEEDED: Readonly<
-  Record<Exclude<keyof Tools, 'ldconfig'>, { command: string; from: string }>
-> = {
-  emerge: { command: 'emerge', from: 'sys-apps/portage' },
-  portageq: { command: 'portageq', from: 'sys-apps/portage' },
-  lxcExecute: { command: 'lxc-execute', from: 'app-containers/lxc' },
-  lxcStop: { command: 'lxc-stop', from: 'app-containers/lxc' },
-  lxcInfo: { command: 'lxc-info', from: 'app-containers/lxc' },
-  du: { command: 'du', from: 'sys-apps/coreutils' },
-  rm: { command: 'rm', from: 'sys-apps/coreutils' },
-  mkdir: { command: 'mkdir', from: 'sys-apps/coreutils' },
-  umount: { command: 'umount', from: 'sys-apps/util-linux' },
-  rmdir: { command: 'rmdir', from: 'sys-apps/coreutils' },
-  chown: { command: 'chown', from: 'sys-apps/coreutils' },
-  cp: { command: 'cp', from: 'sys-apps/coreutils' },
-  chmod: { command: 'chmod', from: 'sys-apps/coreutils' },
-}
+import { findTools, type Tools } from './tools.ts'
 
 export interface Host {
   readonly privilege: Privilege
   readonly tools: Tools
   readonly lxcVersion: string
-}
-
-/** The first executable of that name on PATH, as an absolute path (sudo resets PATH). */
-export function which(command: string, searchPath: string): string | undefined {
-  for (const dir of searchPath.split(':')) {
-    if (!dir || !path.isAbsolute(dir)) continue
-    const candidate = path.join(dir, command)
-    try {
-      accessSync(candidate, constants.X_OK)
-      return candidate
-    } catch {
-      // not here
-    }
-  }
-  return undefined
-}
-
-export function findTools(searchPath: string): Tools {
-  const found: Partial<Record<keyof typeof NEEDED, string>> = {}
-  const missing: string[] = []
-  for (const [key, need] of Object.entries(NEEDED) as [
-    keyof typeof NEEDED,
-    { command: string; from: string },
-  ][]) {
-    const at = which(need.command, searchPath)
-    if (at) found[key] = at
-    else missing.push(`${need.command} (${need.from})`)
-  }
-  if (missing.length) {
-    throw new BuildError(
-      `lxcmin runs on a Gentoo runner with Portage and LXC; not found on PATH: ${missing.join(', ')}`,
-    )
-  }
-  // A user's PATH often lacks the sbin directories, where ldconfig lives.
-  return {
-    ...(found as Omit<Tools, 'ldconfig'>),
-    ldconfig: which('ldconfig', `${searchPath}:/sbin:/usr/sbin`),
-  }
 }
 
 export async function preflight(

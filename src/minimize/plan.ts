@@ -10,20 +10,14 @@
  * kept is kept too when its directory stays (`/lib/x86_64-linux-gnu -> ../lib64`, `libfoo.so ->
  * libfoo.so.1`). Everything else goes.
  */
-import { lstatSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { BuildError } from '../util/errors.ts'
-import {
-  ClosureResolver,
-  componentRegex,
-  findProgram,
-  hasWildcard,
-  traceInRoot,
-  type Unresolved,
-} from './closure.ts'
+import { walkTree } from '../util/walk.ts'
+import { ClosureResolver, type Unresolved } from './closure.ts'
+import { componentRegex, findProgram, hasWildcard } from './search.ts'
+import { MOUNT_POINTS, traceInRoot } from '../rootfs/resolve.ts'
 import { readVdb, VDB, vdbEdits, type VdbEdits } from '../portage/vdb.ts'
 import { BASELAYOUT } from '../portage/atoms.ts'
-import { MOUNT_POINTS, splitPf } from '../rootfs/resolve.ts'
 import { readAccounts } from '../rootfs/accounts.ts'
 import { SKELETON } from '../rootfs/finish.ts'
 
@@ -84,25 +78,11 @@ export function walkRoot(root: string): RootWalk {
   const entries = new Map<string, WalkEntry>()
   const children = new Map<string, string[]>()
   const unreadable: string[] = []
-  const stack = ['/']
-  while (stack.length) {
-    const dir = stack.pop() ?? '/'
-    let names: string[]
-    try {
-      names = readdirSync(path.join(root, dir)).sort()
-    } catch {
-      unreadable.push(dir)
-      continue
-    }
-    const list: string[] = []
-    for (const name of names) {
-      const inside = dir === '/' ? `/${name}` : `${dir}/${name}`
-      let st
-      try {
-        st = lstatSync(path.join(root, inside))
-      } catch {
-        continue
-      }
+  walkTree(
+    root,
+    ({ path: inside, stats: st }) => {
+      if (st.isDirectory()) children.set(inside, [])
+      if (inside === '/') return
       const kind = st.isSymbolicLink()
         ? 'link'
         : st.isDirectory()
@@ -111,11 +91,16 @@ export function walkRoot(root: string): RootWalk {
             ? 'file'
             : 'other'
       entries.set(inside, { kind, size: st.size, inode: `${st.dev}:${st.ino}`, nlink: st.nlink })
-      list.push(inside)
-      if (kind === 'dir') stack.push(inside)
-    }
-    children.set(dir, list)
-  }
+      children.get(path.posix.dirname(inside))?.push(inside)
+    },
+    {
+      onError: (_error, inside, what) => {
+        if (what === 'stat' && inside !== '/') return
+        children.delete(inside)
+        unreadable.push(inside)
+      },
+    },
+  )
   return { entries, children, unreadable }
 }
 
@@ -237,8 +222,7 @@ export function planClosure(spec: PlanSpec): MinimizePlan {
   for (const dir of walk.unreadable) mark(dir)
   const canonical = canonicalizer(root, walk)
   for (const pkg of packages) {
-    const [category, pf] = pkg.cpv.split('/')
-    const name = `${category ?? ''}/${splitPf(pf ?? '')?.name ?? ''}`
+    const name = `${pkg.category}/${pkg.name ?? ''}`
     if (!(KEEP_PACKAGES as readonly string[]).includes(name)) continue
     for (const e of pkg.contents) mark(canonical(e.path))
   }

@@ -11,7 +11,7 @@ import {
   minimizeSummary,
   minimizeWarnings,
 } from './minimize.ts'
-import type { Tools } from '../host/preflight.ts'
+import type { Tools } from '../host/tools.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 import { DEFAULT_SMOKE_TEST, type SmokeResult } from '../lxc/smoke.ts'
 

@@ -3,18 +3,12 @@ import path from 'node:path'
 import * as core from '@actions/core'
 import { type RunLinks, type Uploaded, uploadFile } from '../github/artifacts.ts'
 import type { Runner } from '../util/exec.ts'
-import { lxcConfigText } from '../lxc/config.ts'
+import { lxcConfigText, type LxcConfigSpec } from '../lxc/config.ts'
 import type { InitSpec } from '../rootfs/entrypoint.ts'
-import {
-  findPackTools,
-  lastCommitTime,
-  lxcArchitecture,
-  pack,
-  type PackResult,
-  type PackSettings,
-  sourceDateEpoch,
-} from './pack.ts'
-import { which } from '../host/preflight.ts'
+import { findPackTools, pack, packFormat, type PackResult } from './pack.ts'
+import { lastCommitTime, type PackSettings, sourceDateEpoch } from './settings.ts'
+import { lxcArchitecture } from './formats/lxc.ts'
+import { which } from '../host/tools.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 import { formatSize } from '../util/units.ts'
 
@@ -25,19 +19,19 @@ export interface PackContext {
   readonly sourceDateEpoch: string | undefined
 }
 
-/** The inputs packing reads. */
-export interface PackInputs {
-  readonly name: string
-  readonly artifactName: string
+/** What packing takes of the action's inputs. */
+export interface PackImageInputs {
   readonly pack: PackSettings
   readonly sourceDateEpoch: string
-  readonly lxcConfig: NonNullable<Parameters<typeof lxcConfigText>[0]['extra']>
+  readonly artifactName: string
+  readonly name: string
+  readonly lxcConfig: LxcConfigSpec['extra']
 }
 
 export async function packImage(
   runner: Runner,
   sandbox: Sandbox,
-  inputs: PackInputs,
+  inputs: PackImageInputs,
   context: PackContext,
   init?: InitSpec,
 ): Promise<PackResult> {
@@ -59,9 +53,9 @@ export async function packImage(
     settings: inputs.pack,
     epoch,
     tools,
-    ...(inputs.pack.format === 'lxc' && architecture
+    ...(packFormat(inputs.pack).container && architecture
       ? {
-          lxc: {
+          container: {
             config: lxcConfigText({
               name: inputs.name,
               rootfs: sandbox.rootfs,

@@ -42,17 +42,17 @@
  * Everything found is reached without following a symbolic link: a link in the rootfs (even
  * `var` -> `/var`) must never make a privileged rm or cp touch the build host.
  */
-import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { type Runner } from '../util/exec.ts'
+import { listPackageDirs } from '../portage/vdb.ts'
+import { withoutLinks } from '../rootfs/resolve.ts'
 
 /** Build-host state in the rootfs, removed before packing (see above). */
 export const VOLATILE_FILES = ['var/cache/edb/mtimedb', 'var/cache/ldconfig/aux-cache'] as const
 
 /** Per installed package, in var/db/pkg/<cat>/<pf>/: removed before packing (see above). */
 export const VOLATILE_VDB_FILES = ['environment.bz2'] as const
-
-export const VDB = 'var/db/pkg'
 
 const NS_PER_S = 1_000_000_000n
 
@@ -86,33 +86,6 @@ export function stampMetadata(text: string, dirMtimeNs: bigint, epoch: number): 
 }
 
 /**
- * The host path of `relative` below root when no component on the way is a symbolic link and the
- * last one has the expected type; undefined otherwise (missing, a link, or something else).
- */
-export function insideRoot(
-  root: string,
-  relative: string,
-  type: 'file' | 'dir',
-): string | undefined {
-  const parts = relative.split('/').filter(Boolean)
-  if (parts.some((p) => p === '..' || p === '.')) return undefined
-  let at = root
-  for (const [i, part] of parts.entries()) {
-    at = path.join(at, part)
-    let stat
-    try {
-      stat = lstatSync(at)
-    } catch {
-      return undefined
-    }
-    const last = i === parts.length - 1
-    const wanted = !last || type === 'dir' ? stat.isDirectory() : stat.isFile()
-    if (stat.isSymbolicLink() || !wanted) return undefined
-  }
-  return at
-}
-
-/**
  * Whether `rm -f` may be given `relative`: no link on the way to it (rm never follows the last
  * component itself), and not a directory. A file below a directory only root may read (ldconfig's
  * aux-cache, in a 0700 directory) cannot be looked at when the action is not root: it is removed
@@ -120,7 +93,7 @@ export function insideRoot(
  */
 export function removable(root: string, relative: string): boolean {
   const parent = path.posix.dirname(relative)
-  if (parent !== '.' && !insideRoot(root, parent, 'dir')) return false
+  if (parent !== '.' && !withoutLinks(root, parent, 'dir')) return false
   if (relative.split('/').some((p) => p === '..' || p === '.' || p === '')) return false
   try {
     return !lstatSync(path.join(root, relative)).isDirectory()
@@ -146,29 +119,13 @@ export interface Normalization {
   readonly rewritten: readonly string[]
 }
 
-/** The installed packages' directories, relative to the rootfs (no links followed). */
-export function vdbPackages(rootfs: string): string[] {
-  const found: string[] = []
-  const list = (relative: string): string[] => {
-    const dir = insideRoot(rootfs, relative, 'dir')
-    if (!dir) return []
-    return readdirSync(dir).sort()
-  }
-  for (const category of list(VDB)) {
-    for (const pf of list(`${VDB}/${category}`)) {
-      const relative = `${VDB}/${category}/${pf}`
-      if (insideRoot(rootfs, relative, 'dir')) found.push(relative)
-    }
-  }
-  return found
-}
-
 // Arguments per rm call: far below ARG_MAX even with long paths.
 const RM_BATCH = 500
 
 /** Normalizes the rootfs in place (see the top of this file); privileged rm and cp via the runner. */
 export async function normalizeRootfs(runner: Runner, spec: NormalizeSpec): Promise<Normalization> {
-  const packages = vdbPackages(spec.rootfs)
+  // The installed packages' directories, relative to the rootfs (no links followed).
+  const packages = listPackageDirs(spec.rootfs).map((p) => p.dir.slice(1))
   const removed = [
     ...VOLATILE_FILES,
     ...packages.flatMap((p) => VOLATILE_VDB_FILES.map((f) => `${p}/${f}`)),
@@ -201,11 +158,11 @@ export async function normalizeRootfs(runner: Runner, spec: NormalizeSpec): Prom
   const rewritten: string[] = []
   const staging = path.join(spec.workDir, 'normalize')
   for (const [index, pkg] of packages.entries()) {
-    const dir = insideRoot(spec.rootfs, pkg, 'dir')
+    const dir = withoutLinks(spec.rootfs, pkg, 'dir')
     if (!dir) continue
     const changed: { name: string; text: string }[] = []
     const rewrite = (name: string, change: (text: string) => string): void => {
-      const file = insideRoot(spec.rootfs, `${pkg}/${name}`, 'file')
+      const file = withoutLinks(spec.rootfs, `${pkg}/${name}`, 'file')
       if (!file) return
       // latin1: every byte read and written back as it was (a file name need not be UTF-8).
       const text = readFileSync(file, 'latin1')

@@ -1,16 +1,20 @@
 /**
- * The package database (var/db/pkg) as minimization reads and rewrites it: who owns which path
- * (CONTENTS), and the same files without the removed paths, so that qlist, equery files and
- * Portage's soname dependencies describe what is really left on disk.
+ * The package database (var/db/pkg): the one reader of it. Who owns which path (CONTENTS), what
+ * is installed (category, PF, slot, repository, USE, merge order), and the same files without the
+ * paths minimization removed, so that qlist, equery files and Portage's soname dependencies
+ * describe what is really left on disk.
+ *
+ * A root's database is read without following a symbolic link (withoutLinks): a link in a rootfs
+ * (even `var` -> `/var`) never makes the build read, or pack/normalize.ts rewrite, the host's.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { withoutLinks } from '../rootfs/resolve.ts'
 
 export const VDB = '/var/db/pkg'
 
 export interface ContentsEntry {
-  /** obj, sym, dir, dev, fif. */
-  readonly type: string
+  readonly type: 'obj' | 'sym' | 'dir' | 'dev' | 'fif'
   /** The path inside the root, as the line writes it. */
   readonly path: string
 }
@@ -26,46 +30,158 @@ export function parseContentsLine(line: string): ContentsEntry | undefined {
   const sym = /^sym (.+?) -> .* \d+$/.exec(line)
   if (sym?.[1]) return { type: 'sym', path: sym[1] }
   const other = /^(dir|dev|fif) (.+)$/.exec(line)
-  if (other?.[1] && other[2]) return { type: other[1], path: other[2] }
+  if (other?.[1] && other[2]) return { type: other[1] as 'dir' | 'dev' | 'fif', path: other[2] }
   return undefined
 }
 
-export interface VdbPackage {
-  /** category/name-version */
+/** The entries of a CONTENTS file; lines that are none are left out. */
+export function parseContents(text: string): ContentsEntry[] {
+  return text
+    .split('\n')
+    .map(parseContentsLine)
+    .filter((e): e is ContentsEntry => e !== undefined)
+}
+
+const PF = /^(.+)-(\d+(?:\.\d+)*[a-z]?(?:_(?:alpha|beta|pre|rc|p)\d*)*(?:-r\d+)?)$/
+
+/** A package directory's name (PF) as name and version; undefined when it is none. */
+export function splitPf(pf: string): { name: string; version: string } | undefined {
+  const m = PF.exec(pf)
+  return m?.[1] && m[2] ? { name: m[1], version: m[2] } : undefined
+}
+
+/** A package as the summary and the outputs show it (a size report's PackageSize is one). */
+export interface InstalledPackage {
+  readonly category: string
+  readonly name: string
+  readonly version: string
+  readonly bytes: number
+}
+
+/** `=cat/pkg-1.0`: one atom per package, as the packages output lists them. */
+export function atomOf(p: Pick<InstalledPackage, 'category' | 'name' | 'version'>): string {
+  return `=${p.category}/${p.name}-${p.version}`
+}
+
+export interface PackageDir {
+  readonly category: string
+  /** The directory's name: name-version, or -MERGING-... while Portage merges. */
+  readonly pf: string
+  /** category/pf */
   readonly cpv: string
   /** Inside path of its directory: /var/db/pkg/<category>/<pf>. */
   readonly dir: string
-  readonly contents: readonly ContentsEntry[]
 }
 
-export function readVdb(root: string): VdbPackage[] {
-  const packages: VdbPackage[] = []
-  const list = (dir: string): string[] => {
+/** Every package directory of the root's database, sorted; no link followed, none included. */
+export function listPackageDirs(root: string): PackageDir[] {
+  const list = (inside: string): string[] => {
+    const dir = withoutLinks(root, inside, 'dir')
+    if (!dir) return []
     try {
       return readdirSync(dir).sort()
     } catch {
       return []
     }
   }
-  const base = path.join(root, VDB)
-  for (const category of list(base)) {
-    for (const pf of list(path.join(base, category))) {
-      if (pf.startsWith('-MERGING-')) continue
-      const text = readText(root, `${VDB}/${category}/${pf}/CONTENTS`)
-      if (text === undefined) continue
-      const contents = text
-        .split('\n')
-        .map(parseContentsLine)
-        .filter((e): e is ContentsEntry => e !== undefined)
-      packages.push({ cpv: `${category}/${pf}`, dir: `${VDB}/${category}/${pf}`, contents })
+  const found: PackageDir[] = []
+  for (const category of list(VDB)) {
+    for (const pf of list(`${VDB}/${category}`)) {
+      const dir = `${VDB}/${category}/${pf}`
+      if (withoutLinks(root, dir, 'dir'))
+        found.push({ category, pf, cpv: `${category}/${pf}`, dir })
     }
   }
-  return packages
+  return found
 }
 
-function readText(root: string, inside: string): string | undefined {
+/** A database file by inside path (a regular file, reached without links); undefined if none. */
+export function readVdbFile(root: string, inside: string): string | undefined {
+  const file = withoutLinks(root, inside, 'file')
+  if (!file) return undefined
   try {
-    return readFileSync(path.join(root, inside), 'utf8')
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+export interface VdbPackage extends PackageDir {
+  /** From the PF (splitPf); undefined when the directory name is none. */
+  readonly name: string | undefined
+  readonly version: string | undefined
+  /** Empty when the package has no CONTENTS. */
+  readonly contents: readonly ContentsEntry[]
+}
+
+/** The installed packages with what they own; packages being merged (-MERGING-) are left out. */
+export function readVdb(root: string): VdbPackage[] {
+  return listPackageDirs(root)
+    .filter((p) => !p.pf.startsWith('-MERGING-'))
+    .map((p) => {
+      const parsed = splitPf(p.pf)
+      return {
+        ...p,
+        name: parsed?.name,
+        version: parsed?.version,
+        contents: parseContents(readVdbFile(root, `${p.dir}/CONTENTS`) ?? ''),
+      }
+    })
+}
+
+/** A package as the size report needs it: its PF parsed, its slot, repository, USE and COUNTER. */
+export interface VdbRecord {
+  readonly category: string
+  readonly name: string
+  readonly version: string
+  readonly slot: string
+  readonly repository: string
+  /** Enabled USE flags: the vdb's USE intersected with IUSE (defaults stripped), sorted. */
+  readonly use: readonly string[]
+  /** COUNTER: the merge order. */
+  readonly counter: number
+  readonly contents: readonly ContentsEntry[]
+}
+
+/** The enabled flags: USE ∩ IUSE (IUSE's +/- defaults stripped), sorted. */
+export function enabledUse(use: string, iuse: string): string[] {
+  const declared = new Set(
+    iuse
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((f) => f.replace(/^[+-]/, '')),
+  )
+  return [...new Set(use.split(/\s+/).filter((f) => declared.has(f)))].sort()
+}
+
+/** The installed packages whose directory name is a PF, with their records. */
+export function readVdbRecords(root: string): VdbRecord[] {
+  const records: VdbRecord[] = []
+  for (const p of readVdb(root)) {
+    if (p.name === undefined || p.version === undefined) continue
+    const read = (file: string): string => (readVdbFile(root, `${p.dir}/${file}`) ?? '').trim()
+    const counter = Number(read('COUNTER'))
+    records.push({
+      category: p.category,
+      name: p.name,
+      version: p.version,
+      slot: read('SLOT').split('/')[0] || '0',
+      repository: read('repository'),
+      use: enabledUse(read('USE'), read('IUSE')),
+      counter: Number.isSafeInteger(counter) ? counter : Number.MAX_SAFE_INTEGER,
+      contents: p.contents,
+    })
+  }
+  return records
+}
+
+/**
+ * The CONTENTS of an installed package of a host's database (`vdbDir`: its var/db/pkg, links
+ * followed as the host's own); undefined when it is not installed.
+ */
+export function hostContents(vdbDir: string, cpv: string): ContentsEntry[] | undefined {
+  try {
+    return parseContents(readFileSync(path.join(vdbDir, cpv, 'CONTENTS'), 'utf8'))
   } catch {
     return undefined
   }
@@ -101,7 +217,7 @@ export function vdbEdits(
   for (const pkg of packages) {
     if (!pkg.contents.some((e) => removed(e.path))) continue
     const contentsFile = `${pkg.dir}/CONTENTS`
-    const contents = readText(root, contentsFile) ?? ''
+    const contents = readVdbFile(root, contentsFile) ?? ''
     // An empty CONTENTS is still a valid (empty) package: keep the file, written empty.
     const keptContents = lines(contents).filter((l) => {
       const entry = parseContentsLine(l)
@@ -111,7 +227,7 @@ export function vdbEdits(
     if (text !== contents) writes.set(contentsFile, text)
 
     const neededFile = `${pkg.dir}/NEEDED`
-    const needed = readText(root, neededFile)
+    const needed = readVdbFile(root, neededFile)
     if (needed !== undefined) {
       put(
         neededFile,
@@ -121,7 +237,7 @@ export function vdbEdits(
     }
 
     const elf2File = `${pkg.dir}/NEEDED.ELF.2`
-    const elf2 = readText(root, elf2File)
+    const elf2 = readVdbFile(root, elf2File)
     if (elf2 === undefined) continue
     const entries = lines(elf2).map((l) => ({ line: l, fields: l.split(';') }))
     const kept = entries.filter((e) => !removed(e.fields[1] ?? ''))
@@ -150,7 +266,7 @@ export function vdbEdits(
       ['REQUIRES', required],
     ] as const) {
       const file = `${pkg.dir}/${name}`
-      const before = readText(root, file)
+      const before = readVdbFile(root, file)
       if (before === undefined) continue
       const out: string[] = []
       for (const l of lines(before)) {

@@ -6,7 +6,7 @@
 import { type Accounts, readAccounts, resolveOwner } from './accounts.ts'
 import { InputError } from '../util/errors.ts'
 import type { ImageSettings } from './image-settings.ts'
-import { traceInRoot } from '../minimize/closure.ts'
+import { traceInRoot } from './resolve.ts'
 import { Input } from '../util/names.ts'
 
 export interface InitSpec {

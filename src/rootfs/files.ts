@@ -13,10 +13,10 @@ import { type Accounts, type Owner, readAccounts, resolveOwner } from './account
 import { InputError } from '../util/errors.ts'
 import type { Runner } from '../util/exec.ts'
 import type { ImageSettings, OwnerRule } from './image-settings.ts'
-import { traceInRoot } from '../minimize/closure.ts'
+import { traceInRoot } from './resolve.ts'
 import { Input } from '../util/names.ts'
-import type { Tools } from '../host/preflight.ts'
-import { readVdb } from '../size/report.ts'
+import type { Tools } from '../host/tools.ts'
+import { readVdb } from '../portage/vdb.ts'
 
 export interface FileEntry {
   /** The path inside the image, as the files tree writes it (`/etc/myapp.conf`). */
@@ -164,13 +164,14 @@ export function ownersOf(rootfs: string, targets: readonly string[]): Map<string
   const owners = new Map<string, string[]>()
   const parents = new Map<string, string | undefined>()
   for (const record of readVdb(rootfs)) {
+    if (record.name === undefined) continue
     for (const line of record.contents) {
       const dir = path.posix.dirname(line.path)
       if (!parents.has(dir)) parents.set(dir, traceInRoot(rootfs, dir)?.final)
       const real = path.posix.join(parents.get(dir) ?? dir, path.posix.basename(line.path))
       if (!wanted.has(real)) continue
       const list = owners.get(real) ?? []
-      list.push(`${record.category}/${record.name}-${record.version}`)
+      list.push(record.cpv)
       owners.set(real, list)
     }
   }

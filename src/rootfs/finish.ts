@@ -12,7 +12,7 @@ import * as core from '@actions/core'
 import { BuildError } from '../util/errors.ts'
 import type { Runner } from '../util/exec.ts'
 import { ownersOf } from './files.ts'
-import type { Tools } from '../host/preflight.ts'
+import type { Tools } from '../host/tools.ts'
 
 export interface SkeletonDir {
   readonly path: string

@@ -3,15 +3,12 @@ import path from 'node:path'
 import * as core from '@actions/core'
 import { type RunLinks, uploadFile } from '../github/artifacts.ts'
 import type { Runner } from '../util/exec.ts'
-import { type Host, which } from '../host/preflight.ts'
+import type { Host } from '../host/preflight.ts'
+import { findCommand } from '../host/tools.ts'
 import type { Sandbox } from '../host/sandbox.ts'
-import {
-  buildSizeReport,
-  listRootfs,
-  type ReportMeta,
-  type SizeReport,
-  writeReportFile,
-} from './report.ts'
+import { buildSizeReport } from './attribute.ts'
+import { listRootfs } from './scan.ts'
+import { type ReportMeta, type SizeReport, writeReportFile } from './report.ts'
 
 /**
  * The report goes to RUNNER_TEMP, outside the sandbox: the post step removes the sandbox, and the
@@ -28,7 +25,7 @@ export async function sizeReport(
   const entries =
     host.privilege === 'root'
       ? undefined
-      : await listRootfs(runner, which('find', '/usr/bin:/bin') ?? 'find', sandbox.rootfs)
+      : await listRootfs(runner, findCommand('find'), sandbox.rootfs)
   const report = buildSizeReport(sandbox.rootfs, meta, entries)
   const file = writeReportFile(
     path.join(runnerTemp, 'lxcmin-reports', sandbox.containerName),

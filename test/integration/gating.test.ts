@@ -21,9 +21,9 @@ import { configHash } from '../../src/cache/keys.ts'
 import { createRunner } from '../../src/util/exec.ts'
 import type { GitHubEnv } from '../../src/github/client.ts'
 import { downloadRunArtifact, findRunArtifact } from '../../src/github/artifacts.ts'
+import { buildSizeReport } from '../../src/size/attribute.ts'
+import { listRootfs } from '../../src/size/scan.ts'
 import {
-  buildSizeReport,
-  listRootfs,
   parseSizeReport,
   reportFileName,
   type SizeReport,

@@ -23,13 +23,8 @@ import {
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRunner } from '../../src/util/exec.ts'
-import {
-  findPackTools,
-  pack,
-  type PackResult,
-  type PackSettings,
-  validateCompression,
-} from '../../src/pack/pack.ts'
+import { findPackTools, pack, type PackResult } from '../../src/pack/pack.ts'
+import { type PackSettings, validateCompression } from '../../src/pack/settings.ts'
 import { mountsUnder, processesUsing } from './support.ts'
 
 /** 2023-11-14 22:13:20 UTC: before anything here was built, so every build time is clamped. */
@@ -133,7 +128,7 @@ async function packInto(rootfs: string, out: string, settings: PackSettings): Pr
     settings,
     epoch: EPOCH,
     tools: findPackTools(process.env.PATH ?? '', settings),
-    lxc: {
+    container: {
       config: [
         '# Written by lxcmin',
         'lxc.net.0.type = empty',

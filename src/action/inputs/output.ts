@@ -10,7 +10,7 @@ import {
   MINIMIZE_LEVELS,
   type MinimizeLevel,
 } from '../../minimize/minimize.ts'
-import { type PackSettings, parseEpoch, validateCompression } from '../../pack/pack.ts'
+import { type PackSettings, parseEpoch, validateCompression } from '../../pack/settings.ts'
 import { Input, type InputName } from '../../util/names.ts'
 import { parseSize } from '../../util/units.ts'
 import { NAME_RE, type Reader, words } from './read.ts'

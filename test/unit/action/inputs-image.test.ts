@@ -20,7 +20,7 @@ import {
   parseImageInputs,
 } from '../../../src/action/inputs/image.ts'
 import { lxcConfigText, lxcExecuteArgs } from '../../../src/lxc/config.ts'
-import { lxcImageConfig } from '../../../src/pack/pack.ts'
+import { lxcImageConfig } from '../../../src/pack/formats/lxc.ts'
 import type { InputName } from '../../../src/util/names.ts'
 import { makeDir, tempDir, writeFile } from '../helpers.ts'
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { escapeHtml } from '../../../src/util/markdown.ts'
 import { parsePlan } from '../../../src/portage/emerge.ts'
 import type { CacheEntry } from '../../../src/cache/cache.ts'
-import type { InstalledPackage } from '../../../src/rootfs/resolve.ts'
+import type { InstalledPackage } from '../../../src/portage/vdb.ts'
 import type { SmokeResult } from '../../../src/lxc/smoke.ts'
 import type { MinimizeResult } from '../../../src/minimize/minimize.ts'
 import {

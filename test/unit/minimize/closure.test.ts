@@ -20,16 +20,15 @@ import { parseElf } from '../../../src/minimize/elf.ts'
 import { BuildError } from '../../../src/util/errors.ts'
 import { createRunner } from '../../../src/util/exec.ts'
 import { applyPlan, minimize, resultOf } from '../../../src/minimize/minimize.ts'
+import { ClosureResolver, elfClosure } from '../../../src/minimize/closure.ts'
 import {
-  ClosureResolver,
   defaultLibraryDirs,
-  elfClosure,
   expandRpath,
   findProgram,
   globInRoot,
   ldSoConfDirs,
-  traceInRoot,
-} from '../../../src/minimize/closure.ts'
+} from '../../../src/minimize/search.ts'
+import { traceInRoot } from '../../../src/rootfs/resolve.ts'
 import { planClosure, walkRoot } from '../../../src/minimize/plan.ts'
 import { parseContentsLine, readVdb } from '../../../src/portage/vdb.ts'
 import { makeDir, tempDir, writeFile } from '../helpers.ts'

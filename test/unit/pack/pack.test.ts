@@ -15,32 +15,30 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { BuildError, CommandError, InputError } from '../../../src/util/errors.ts'
 import { createRunner, runPipeline } from '../../../src/util/exec.ts'
+import { compressorArgs, LEVELS, tarballName } from '../../../src/pack/compression.ts'
+import { findPackTools, pack } from '../../../src/pack/pack.ts'
 import {
-  compressorArgs,
-  findPackTools,
-  LEVELS,
   lxcArchitecture,
   lxcImageConfig,
   lxcMetadataYaml,
-  MAX_EPOCH,
   metadataTarballName,
-  pack,
+} from '../../../src/pack/formats/lxc.ts'
+import {
+  MAX_EPOCH,
   type PackSettings,
   parseEpoch,
   sourceDateEpoch,
-  tarArgs,
-  tarballName,
   validateCompression,
-} from '../../../src/pack/pack.ts'
+} from '../../../src/pack/settings.ts'
+import { tarArgs } from '../../../src/pack/tar.ts'
 import {
-  insideRoot,
   normalizeContents,
   normalizeRootfs,
   oneLine,
   removable,
   stampMetadata,
-  vdbPackages,
 } from '../../../src/pack/normalize.ts'
+import { listPackageDirs } from '../../../src/portage/vdb.ts'
 import { makeDir, tempDir, writeFile } from '../helpers.ts'
 
 const E = 1_700_000_000
@@ -493,29 +491,6 @@ describe('stampMetadata', () => {
   })
 })
 
-describe('insideRoot', () => {
-  const root = tempDir()
-  writeFile(path.join(root, 'var/db/pkg/a/b-1/CONTENTS'), 'x')
-  makeDir(path.join(root, 'host'))
-  writeFile(path.join(root, 'host/secret'), 'x')
-  symlinkSync('../host', path.join(root, 'var/link'))
-  symlinkSync('CONTENTS', path.join(root, 'var/db/pkg/a/b-1/BUILD_ID'))
-
-  it.each([
-    ['var/db/pkg/a/b-1/CONTENTS', 'file', 'var/db/pkg/a/b-1/CONTENTS'],
-    ['var/db/pkg', 'dir', 'var/db/pkg'],
-    ['var/db/pkg/a/b-1/CONTENTS', 'dir', undefined],
-    ['var/db/pkg', 'file', undefined],
-    ['var/link/secret', 'file', undefined],
-    ['var/link', 'dir', undefined],
-    ['var/db/pkg/a/b-1/BUILD_ID', 'file', undefined],
-    ['var/../host/secret', 'file', undefined],
-    ['var/db/missing', 'file', undefined],
-  ] as const)('%s as a %s', (relative, type, found) => {
-    expect(insideRoot(root, relative, type)).toBe(found && path.join(root, found))
-  })
-})
-
 describe('removable', () => {
   const root = tempDir()
   writeFile(path.join(root, 'var/cache/edb/mtimedb'), 'x')
@@ -630,7 +605,7 @@ describe('normalizeRootfs (real rm, cp, find, touch)', () => {
       ...tools,
     })
     expect(result).toEqual({ removed: [], rewritten: [] })
-    expect(vdbPackages(root)).toEqual([])
+    expect(listPackageDirs(root)).toEqual([])
     expect(readFileSync(path.join(host, 'var/cache/edb/mtimedb'), 'utf8')).toContain('ldpath')
     expect(lstatSync(outsideLink).mtimeMs).not.toBe(E * 1000)
   })
@@ -814,7 +789,7 @@ describe.skipIf(!asRoot)('pack (a hand-made tree, as root)', () => {
       settings,
       epoch: E,
       tools: findPackTools(process.env.PATH ?? '', settings),
-      lxc: {
+      container: {
         config: `lxc.rootfs.path = dir:${rootfs}\nlxc.uts.name = hand\nlxc.autodev = 1\n`,
         architecture: 'x86_64',
       },
@@ -881,7 +856,7 @@ describe.skipIf(!asRoot)('pack (a hand-made tree, as root)', () => {
         settings: { format: 'lxc', compression: 'xz', level: 0 },
         epoch: E,
       }),
-    ).rejects.toThrow('format lxc needs the container config (spec.lxc)')
+    ).rejects.toThrow('format lxc needs the container config (spec.container)')
     // Nothing was touched.
     expect(readdirSync(out)).toEqual([])
   })
@@ -899,7 +874,7 @@ describe.skipIf(!asRoot)('pack (a hand-made tree, as root)', () => {
         settings,
         epoch: E,
         tools: findPackTools(process.env.PATH ?? '', settings),
-        lxc: {
+        container: {
           config: `lxc.mount.entry = ${rootfs}/x mnt none bind 0 0\n`,
           architecture: 'x86_64',
         },

@@ -2,14 +2,9 @@ import { symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseAtom } from '../../../src/portage/atoms.ts'
-import {
-  atomOf,
-  MOUNT_POINTS,
-  resolveInRoot,
-  splitPf,
-  type InstalledPackage,
-} from '../../../src/rootfs/resolve.ts'
-import { tempDir, writeFile } from '../helpers.ts'
+import { atomOf, splitPf, type InstalledPackage } from '../../../src/portage/vdb.ts'
+import { MOUNT_POINTS, resolveInRoot, withoutLinks } from '../../../src/rootfs/resolve.ts'
+import { makeDir, tempDir, writeFile } from '../helpers.ts'
 
 describe('resolveInRoot', () => {
   // A root with merged-/usr style links, absolute links that would reach the host, and loops.
@@ -119,5 +114,28 @@ describe('atomOf and MOUNT_POINTS', () => {
 
   it('the container gets dev, proc and sys', () => {
     expect(MOUNT_POINTS).toEqual(['dev', 'proc', 'sys'])
+  })
+})
+
+describe('withoutLinks', () => {
+  const root = tempDir()
+  writeFile(path.join(root, 'var/db/pkg/a/b-1/CONTENTS'), 'x')
+  makeDir(path.join(root, 'host'))
+  writeFile(path.join(root, 'host/secret'), 'x')
+  symlinkSync('../host', path.join(root, 'var/link'))
+  symlinkSync('CONTENTS', path.join(root, 'var/db/pkg/a/b-1/BUILD_ID'))
+
+  it.each([
+    ['var/db/pkg/a/b-1/CONTENTS', 'file', 'var/db/pkg/a/b-1/CONTENTS'],
+    ['var/db/pkg', 'dir', 'var/db/pkg'],
+    ['var/db/pkg/a/b-1/CONTENTS', 'dir', undefined],
+    ['var/db/pkg', 'file', undefined],
+    ['var/link/secret', 'file', undefined],
+    ['var/link', 'dir', undefined],
+    ['var/db/pkg/a/b-1/BUILD_ID', 'file', undefined],
+    ['var/../host/secret', 'file', undefined],
+    ['var/db/missing', 'file', undefined],
+  ] as const)('%s as a %s', (relative, type, found) => {
+    expect(withoutLinks(root, relative, type)).toBe(found && path.join(root, found))
   })
 })

@@ -5,23 +5,25 @@ import { describe, expect, it } from 'vitest'
 import { createRunner } from '../../../src/util/exec.ts'
 import {
   buildSizeReport,
-  enabledUse,
+  locate,
+  reportFromData,
+  unownedGroup,
+} from '../../../src/size/attribute.ts'
+import { enabledUse, parseContents, type VdbRecord } from '../../../src/portage/vdb.ts'
+import {
   findArgs,
   type FsEntry,
   listRootfs,
-  locate,
-  parseContents,
   parseFindOutput,
+  scanRootfs,
+} from '../../../src/size/scan.ts'
+import {
   parseSizeReport,
   reportFileName,
-  reportFromData,
   type ReportMeta,
-  scanRootfs,
   serializeReport,
   SIZE_REPORT_SCHEMA,
   trimCategory,
-  unownedGroup,
-  type VdbRecord,
   writeReportFile,
 } from '../../../src/size/report.ts'
 import { makeDir, tempDir, writeFile } from '../helpers.ts'

@@ -6,13 +6,13 @@ import { describe, expect, it } from 'vitest'
 import { type Baseline, evaluate, type Thresholds } from '../../../src/size/compare.ts'
 import {
   emptyTrimmable,
-  type FsEntry,
   type PackageSize,
-  reportFromData,
   SIZE_REPORT_SCHEMA,
   type SizeReport,
-  type VdbRecord,
 } from '../../../src/size/report.ts'
+import type { FsEntry } from '../../../src/size/scan.ts'
+import { reportFromData } from '../../../src/size/attribute.ts'
+import type { VdbRecord } from '../../../src/portage/vdb.ts'
 import {
   cell,
   commentMarker,

@@ -1,0 +1,5 @@
+/** The output formats, one file each: a new format is one file here plus its input value. */
+import { lxcFormat } from './lxc.ts'
+import { rootfsFormat } from './rootfs.ts'
+
+export const PACK_FORMATS = [rootfsFormat, lxcFormat] as const
