@@ -22,6 +22,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // One cache directory for the whole run, pre-filled once (test/integration/shared-cache.ts).
+          globalSetup: ['test/integration/global-setup.ts'],
           // Real Portage and LXC: builds take tens of seconds and share machine-wide resources.
           testTimeout: 15 * 60_000,
           hookTimeout: 15 * 60_000,

@@ -12,6 +12,9 @@ import { build, CLEAN, errors, leftovers, WORKSPACE } from './support.ts'
 
 const REQUEST = 'app-shells/bash app-misc/lxcmin-fetched app-misc/lxcmin-hello'
 const SMOKE = '/usr/bin/lxcmin-fetched'
+/** A small request (baselayout, glibc, virtual/libc and this) for what needs a build, any build. */
+const HELLO = 'app-misc/lxcmin-hello'
+const HELLO_SMOKE = '/usr/bin/lxcmin-hello'
 
 let services: Services
 let mirror: Mirror
@@ -30,7 +33,7 @@ function emerged(result: ActionResult, how: 'binary' | 'source'): string[] {
 function cached(inputs: Record<string, string>, event = 'push'): Promise<ActionResult> {
   const env: Record<string, string | undefined> = { ...services.env, GITHUB_EVENT_NAME: event }
   for (const key of UNSET_ENV_KEYS) env[key] = undefined
-  return build({ config, 'smoke-test': SMOKE, ...inputs }, { runnerTemp, env })
+  return build({ cache: 'actions', config, 'smoke-test': SMOKE, ...inputs }, { runnerTemp, env })
 }
 
 async function keys(prefix: string): Promise<string[]> {
@@ -120,7 +123,11 @@ describe('with the Actions cache', () => {
   })
 
   it('does not save from a pull request unless save-cache is always', async () => {
-    const result = await cached({ packages: REQUEST, 'cache-key-suffix': 'pr' }, 'pull_request')
+    // A miss that would be saved on a push: a small request, built from source.
+    const result = await cached(
+      { packages: HELLO, 'smoke-test': HELLO_SMOKE, 'cache-key-suffix': 'pr' },
+      'pull_request',
+    )
     expect(result.main.exitCode, result.main.output).toBe(0)
     expect(result.outputs['cache-hit-binpkgs']).toBe('miss')
     expect(result.post.output).toContain(
@@ -147,8 +154,8 @@ describe('with the Actions cache', () => {
     await services.fault(fault)
     try {
       const result = await cached({
-        packages: 'app-shells/bash',
-        'smoke-test': '/bin/sh -c true',
+        packages: HELLO,
+        'smoke-test': HELLO_SMOKE,
         'cache-key-suffix': fault,
       })
       expect(result.main.exitCode, result.main.output).toBe(0)
@@ -169,8 +176,8 @@ describe('with a local cache directory', () => {
   it('a second run takes everything from the directory', async () => {
     const dir = path.join(work, 'local-cache')
     const local = {
-      packages: 'app-shells/bash',
-      'smoke-test': '/bin/sh -c true',
+      packages: HELLO,
+      'smoke-test': HELLO_SMOKE,
       cache: 'local',
       'cache-dir': dir,
     }

@@ -67,7 +67,6 @@ describe('the unprivileged smoke test under a seccomp policy', () => {
     const result = await build(
       {
         packages: 'app-shells/bash',
-        cache: 'off',
         unprivileged: 'true',
         seccomp: path.relative(WORKSPACE, policy),
         'keep-sandbox': 'true',
@@ -103,7 +102,6 @@ describe('the unprivileged smoke test under a seccomp policy', () => {
     const result = await build(
       {
         packages: 'app-shells/bash',
-        cache: 'off',
         seccomp: path.relative(WORKSPACE, policy),
         'smoke-test': "/bin/bash -c 'kill -0 $$'",
       },
@@ -122,7 +120,7 @@ describe('the host check', () => {
   it('names a file a package wrote into the build host, as a warning and an output', async () => {
     rmSync(ESCAPED, { force: true })
     const result = await build(
-      { packages: 'app-misc/lxcmin-escape app-shells/bash', cache: 'off' },
+      { packages: 'app-misc/lxcmin-escape app-shells/bash', cache: 'off', 'host-check': 'warn' },
       { runnerTemp: runnerTemp() },
     )
     try {

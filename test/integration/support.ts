@@ -1,7 +1,7 @@
 /** What every integration test checks after a run: nothing left behind on the host. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { afterAll } from 'vitest'
+import { afterAll, inject } from 'vitest'
 import {
   ACTION_DIR,
   type ActionResult,
@@ -9,6 +9,7 @@ import {
   runAction,
   type ActionRun,
 } from '../../scripts/run-action.ts'
+import { QUICK, SHARED_CACHE_KEY, withSharedCache } from './shared-cache.ts'
 
 // The runner empties RUNNER_TEMP after each job; here, after each test file that ran the action.
 afterAll(removeRunnerTemps)
@@ -58,22 +59,19 @@ export function leftovers(result: ActionResult): Leftovers {
 export const CLEAN: Leftovers = { processes: [], mounts: [], sandboxes: [] }
 
 /**
- * Runs the bundled action as the runner does. Tests that are not about the image neither upload
- * it (image.test.ts does, to the local Actions services), nor a failed build's logs
- * (confinement.test.ts does), nor spend the 15 s a build that zstd's
- * default level 19 takes here.
+ * Runs the bundled action as the runner does, with the QUICK inputs of shared-cache.ts (no uploads,
+ * zstd level 1, no host check) unless the test gives them, and with the run's shared cache
+ * directory (pre-filled with a bash build) unless the test chooses a `cache` itself: a test that
+ * needs a cold build from source says `cache: 'off'`.
  */
 export function build(
   inputs: Record<string, string>,
   extra: Omit<ActionRun, 'inputs'> = {},
 ): Promise<ActionResult> {
-  const quick = {
-    upload: 'false',
-    'upload-report': 'false',
-    'upload-logs': 'never',
-    'compression-level': '1',
-  }
-  return runAction({ workspace: WORKSPACE, ...extra, inputs: { ...quick, ...inputs } })
+  return runAction({
+    workspace: WORKSPACE,
+    ...withSharedCache(inject(SHARED_CACHE_KEY), { ...QUICK, ...inputs }, extra),
+  })
 }
 
 export function errors(result: ActionResult): string[] {
