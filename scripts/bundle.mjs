@@ -5,7 +5,11 @@ import { rmSync } from 'node:fs'
 
 rmSync(new globalThis.URL('../dist', import.meta.url), { recursive: true, force: true })
 await build({
-  entryPoints: { main: 'src/action/entry/main.ts', post: 'src/action/entry/post.ts' },
+  entryPoints: {
+    main: 'src/action/entry/main.ts',
+    post: 'src/action/entry/post.ts',
+    'restore-worker': 'src/cache/restore-worker.ts',
+  },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -7,6 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash test/gentoo/setup.sh
 # shellcheck source=../test/gentoo/env.sh
 source test/gentoo/env.sh
+# Everything runs here: a test whose prerequisite is missing fails instead of skipping.
+export LXCMIN_TEST_STRICT=1
 echo "node $(node --version), $(emerge --version | head -1)"
 npm run -s typecheck
 npm run -s lint

@@ -28,6 +28,18 @@ import {
   shortHash,
 } from './keys.ts'
 import { State } from '../util/names.ts'
+import { actionsStore, CacheTimeoutError } from './actions-store.ts'
+import type { CacheStore } from './store.ts'
+
+export type { CacheStore } from './store.ts'
+
+export {
+  actionsStore,
+  CACHE_TIMEOUT_MS,
+  CacheTimeoutError,
+  restoreWorker,
+  withTimeout,
+} from './actions-store.ts'
 
 export type CacheMode = 'actions' | 'local' | 'off'
 
@@ -53,64 +65,6 @@ export interface CacheEntry {
    * may still write into the directory later: the build uses none of it and it is not saved.
    */
   readonly abandoned?: boolean
-}
-
-export interface CacheStore {
-  /** The key that matched, or undefined on a miss. Throws on failures. */
-  restore(kind: CacheKind, dir: string, key: CacheKey): Promise<string | undefined>
-  /** Whether it was saved; 'exists' when another job saved that key first. Throws on failures. */
-  save(kind: CacheKind, dir: string, key: string): Promise<boolean | 'exists'>
-}
-
-export const CACHE_TIMEOUT_MS = 10 * 60_000
-
-/** A cache call that took longer than its time limit (and may still be running). */
-export class CacheTimeoutError extends Error {
-  constructor(what: string, ms: number) {
-    super(`${what} took longer than ${Math.round(ms / 1000)} s`)
-    this.name = 'CacheTimeoutError'
-  }
-}
-
-/**
- * Rejects with CacheTimeoutError when the promise takes longer: a cache service that never
- * answers must not hang the job. The promise itself goes on (@actions/cache takes no abort
- * signal): see restoreEntry for what that means for a restore.
- */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CacheTimeoutError(what, ms)), ms)
-  })
-  try {
-    return await Promise.race([promise, deadline])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** The GitHub Actions cache service through @actions/cache. */
-export function actionsStore(timeoutMs = CACHE_TIMEOUT_MS): CacheStore {
-  return {
-    async restore(kind, dir, key) {
-      const options = { timeoutInMs: 60_000, segmentTimeoutInMs: timeoutMs }
-      return withTimeout(
-        actionsCache.restoreCache([dir], key.key, [...key.restoreKeys], options),
-        timeoutMs,
-        `restoring the ${kind} cache`,
-      )
-    },
-    async save(kind, dir, key) {
-      // -1: not saved (the library has logged why at info level only).
-      return (
-        (await withTimeout(
-          actionsCache.saveCache([dir], key),
-          timeoutMs,
-          `saving the ${kind} cache`,
-        )) !== -1
-      )
-    },
-  }
 }
 
 /**
@@ -146,7 +100,7 @@ export function localStore(root: string): CacheStore {
       copyTree(found.dir, dir, (name) => name !== KEY_FILE)
       return Promise.resolve(found.key)
     },
-    save(kind, dir, key) {
+    save(kind, dir, key, restoreKeys = []) {
       const target = path.join(kindDir(kind), shortHash(key))
       if (entries(kind).some((e) => e.key === key)) return Promise.resolve('exists' as const)
       const partial = path.join(kindDir(kind), `.partial-${randomUUID()}`)
@@ -168,13 +122,19 @@ export function localStore(root: string): CacheStore {
       } finally {
         rmSync(partial, { recursive: true, force: true })
       }
-      prune(kind, key)
+      prune(kind, key, restoreKeys)
       return Promise.resolve(true)
     },
   }
-  /** Older entries of the same restore prefix go: only the newest few are worth keeping. */
-  function prune(kind: CacheKind, key: string): void {
-    const prefix = key.slice(0, key.lastIndexOf('-') + 1)
+  /**
+   * Older entries of the same restore prefix go: a restore takes the newest, only the newest few
+   * are worth keeping. (Not the key up to its last '-': distfiles keys end in the run and attempt,
+   * binary-package keys carry the repositories' state, so that would keep every entry.)
+   */
+  function prune(kind: CacheKind, key: string, restoreKeys: readonly string[]): void {
+    const prefix =
+      [...restoreKeys].sort((a, b) => b.length - a.length).find((p) => key.startsWith(p)) ??
+      key.slice(0, key.lastIndexOf('-') + 1)
     const same = entries(kind)
       .filter((e) => e.key.startsWith(prefix))
       .sort((a, b) => b.mtime - a.mtime)
@@ -284,7 +244,7 @@ export async function saveEntries(
         core.info(`Not saving the ${entry.kind} cache: ${decision.why}`)
         continue
       }
-      const saved = await store.save(entry.kind, entry.dir, entry.key)
+      const saved = await store.save(entry.kind, entry.dir, entry.key, entry.restoreKeys)
       if (saved === 'exists')
         core.info(
           `The ${entry.kind} cache ${entry.key} is already saved (by another job); kept that one`,

@@ -30,6 +30,11 @@ export interface RunOptions {
   readonly onTimeout?: () => Promise<void>
   /** With stream: sees every line of the output as it comes. */
   readonly onLine?: (line: string) => void
+  /**
+   * Start the command as its own process group, and at the timeout kill the whole group (the
+   * command's children too, e.g. the tar a library started), not only the command.
+   */
+  readonly group?: boolean
 }
 
 export interface Result {
@@ -90,7 +95,15 @@ export function createRunner(
         all: true,
         buffer: !options.stream,
         forceKillAfterDelay: KILL_GRACE_MS,
+        ...(options.group ? { detached: true } : {}),
       })
+      const killGroup = (): void => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+        } catch {
+          // already gone
+        }
+      }
       const deadline = { passed: false }
       const timer =
         options.timeoutMs === undefined
@@ -101,7 +114,7 @@ export function createRunner(
               void Promise.resolve()
                 .then(() => options.onTimeout?.())
                 .catch(() => undefined)
-                .finally(() => child.kill('SIGTERM'))
+                .finally(() => (options.group ? killGroup() : child.kill('SIGTERM')))
             }, options.timeoutMs)
       const tail: string[] = []
       if (options.stream) {

@@ -1,7 +1,7 @@
 /**
- * A restore past its time limit: @actions/cache takes no abort signal, so the library may go on
- * extracting after withTimeout has given up. The entry is abandoned: the build uses none of it
- * (cache.ts restoreEntry, session.ts usesBinaries) and the post step does not save it.
+ * A restore past its time limit, from a store that cannot abort it (the actions store can: see
+ * cache.test.ts): the entry is abandoned, defence in depth: the build uses no binary packages from
+ * it (cache.ts restoreEntry, session.ts usesBinaries) and the post step does not save it.
  */
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'

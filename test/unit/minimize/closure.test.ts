@@ -16,6 +16,7 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { skipUnless } from '../../support/prerequisites.ts'
 import { parseElf } from '../../../src/minimize/elf.ts'
 import { BuildError } from '../../../src/util/errors.ts'
 import { createRunner } from '../../../src/util/exec.ts'
@@ -311,7 +312,7 @@ describe('the ELF closure in the root', () => {
     expect(lonely.unresolved.every((u) => u.by === '/bin/bash')).toBe(true)
   })
 
-  it.skipIf(!HAVE_GCC)(
+  it.skipIf(skipUnless(HAVE_GCC, 'needs gcc'))(
     'follows DT_RUNPATH and DT_RPATH with $ORIGIN, and RPATH down to the libraries',
     () => {
       const root = fake.root

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { skipUnless } from '../../support/prerequisites.ts'
 import { ElfType, type ElfFile, parseElf, searchPathEntries } from '../../../src/minimize/elf.ts'
 import { tempDir } from '../helpers.ts'
 
@@ -102,72 +103,75 @@ function hostFile(...candidates: string[]): string {
   return found
 }
 
-describe.skipIf(!HAVE_READELF)('parseElf on the host binaries, checked against readelf', () => {
-  it('/bin/bash: a dynamically linked executable with an interpreter', () => {
-    const elf = expectSameAsReadelf(hostFile('/bin/bash', '/usr/bin/bash'))
-    expect(elf.interpreter).toMatch(/ld-linux/)
-    expect(elf.needed).toContain('libc.so.6')
-  })
+describe.skipIf(skipUnless(HAVE_READELF, 'needs readelf (binutils)'))(
+  'parseElf on the host binaries, checked against readelf',
+  () => {
+    it('/bin/bash: a dynamically linked executable with an interpreter', () => {
+      const elf = expectSameAsReadelf(hostFile('/bin/bash', '/usr/bin/bash'))
+      expect(elf.interpreter).toMatch(/ld-linux/)
+      expect(elf.needed).toContain('libc.so.6')
+    })
 
-  it('/usr/bin/ls', () => {
-    const elf = expectSameAsReadelf(hostFile('/usr/bin/ls', '/bin/ls'))
-    expect(elf.needed.length).toBeGreaterThan(0)
-  })
+    it('/usr/bin/ls', () => {
+      const elf = expectSameAsReadelf(hostFile('/usr/bin/ls', '/bin/ls'))
+      expect(elf.needed.length).toBeGreaterThan(0)
+    })
 
-  it('libc.so.6: a shared library with a soname that needs the loader', () => {
-    const elf = expectSameAsReadelf(
-      hostFile('/lib/x86_64-linux-gnu/libc.so.6', '/lib64/libc.so.6', '/usr/lib64/libc.so.6'),
-    )
-    expect(elf.type).toBe(ElfType.dyn)
-    expect(elf.soname).toBe('libc.so.6')
-  })
-
-  it('the dynamic loader itself: no interpreter, no DT_NEEDED', () => {
-    const elf = expectSameAsReadelf(
-      hostFile('/lib64/ld-linux-x86-64.so.2', '/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2'),
-    )
-    expect(elf.interpreter).toBeUndefined()
-    expect(elf.needed).toEqual([])
-  })
-
-  it.skipIf(!HAVE_GCC)(
-    'libraries built with DT_RUNPATH and DT_RPATH ($ORIGIN), and an object file',
-    () => {
-      const dir = tempDir('lxcmin-elf-')
-      const source = path.join(dir, 'lib.c')
-      writeFileSync(source, 'int lxcmin_answer(void) { return 42; }\n')
-      const build = (name: string, ...flags: string[]): string => {
-        const out = path.join(dir, name)
-        execFileSync('gcc', ['-shared', '-fPIC', '-o', out, source, ...flags])
-        return out
-      }
-      const runpath = expectSameAsReadelf(
-        build(
-          'librun.so',
-          '-Wl,-soname,librun.so.1',
-          '-Wl,--enable-new-dtags',
-          '-Wl,-rpath,$ORIGIN/../lib:/opt/x/lib',
-        ),
+    it('libc.so.6: a shared library with a soname that needs the loader', () => {
+      const elf = expectSameAsReadelf(
+        hostFile('/lib/x86_64-linux-gnu/libc.so.6', '/lib64/libc.so.6', '/usr/lib64/libc.so.6'),
       )
-      expect(runpath.runpath).toBe('$ORIGIN/../lib:/opt/x/lib')
-      expect(runpath.rpath).toBeUndefined()
-      expect(runpath.soname).toBe('librun.so.1')
-      expect(searchPathEntries(runpath.runpath)).toEqual(['$ORIGIN/../lib', '/opt/x/lib'])
+      expect(elf.type).toBe(ElfType.dyn)
+      expect(elf.soname).toBe('libc.so.6')
+    })
 
-      const rpath = expectSameAsReadelf(
-        build('librpath.so', '-Wl,--disable-new-dtags', '-Wl,-rpath,$ORIGIN'),
+    it('the dynamic loader itself: no interpreter, no DT_NEEDED', () => {
+      const elf = expectSameAsReadelf(
+        hostFile('/lib64/ld-linux-x86-64.so.2', '/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2'),
       )
-      expect(rpath.rpath).toBe('$ORIGIN')
-      expect(rpath.runpath).toBeUndefined()
+      expect(elf.interpreter).toBeUndefined()
+      expect(elf.needed).toEqual([])
+    })
 
-      const object = path.join(dir, 'lib.o')
-      execFileSync('gcc', ['-c', '-o', object, source])
-      const rel = expectSameAsReadelf(object)
-      expect(rel.type).toBe(ElfType.rel)
-      expect(rel.dynamic).toBe(false)
-    },
-  )
-})
+    it.skipIf(skipUnless(HAVE_GCC, 'needs gcc'))(
+      'libraries built with DT_RUNPATH and DT_RPATH ($ORIGIN), and an object file',
+      () => {
+        const dir = tempDir('lxcmin-elf-')
+        const source = path.join(dir, 'lib.c')
+        writeFileSync(source, 'int lxcmin_answer(void) { return 42; }\n')
+        const build = (name: string, ...flags: string[]): string => {
+          const out = path.join(dir, name)
+          execFileSync('gcc', ['-shared', '-fPIC', '-o', out, source, ...flags])
+          return out
+        }
+        const runpath = expectSameAsReadelf(
+          build(
+            'librun.so',
+            '-Wl,-soname,librun.so.1',
+            '-Wl,--enable-new-dtags',
+            '-Wl,-rpath,$ORIGIN/../lib:/opt/x/lib',
+          ),
+        )
+        expect(runpath.runpath).toBe('$ORIGIN/../lib:/opt/x/lib')
+        expect(runpath.rpath).toBeUndefined()
+        expect(runpath.soname).toBe('librun.so.1')
+        expect(searchPathEntries(runpath.runpath)).toEqual(['$ORIGIN/../lib', '/opt/x/lib'])
+
+        const rpath = expectSameAsReadelf(
+          build('librpath.so', '-Wl,--disable-new-dtags', '-Wl,-rpath,$ORIGIN'),
+        )
+        expect(rpath.rpath).toBe('$ORIGIN')
+        expect(rpath.runpath).toBeUndefined()
+
+        const object = path.join(dir, 'lib.o')
+        execFileSync('gcc', ['-c', '-o', object, source])
+        const rel = expectSameAsReadelf(object)
+        expect(rel.type).toBe(ElfType.rel)
+        expect(rel.dynamic).toBe(false)
+      },
+    )
+  },
+)
 
 interface Synthetic {
   class: 32 | 64

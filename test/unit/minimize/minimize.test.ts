@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { skipUnless } from '../../support/prerequisites.ts'
 import {
   checkKeepFile,
   checkKeepLocale,
@@ -105,44 +106,46 @@ describe('makeConfFragment', () => {
     expect(patterns).not.toContain('/usr/share/i18n')
   })
 
-  it.skipIf(!existsSync(PORTAGE_PYTHON))(
-    'masks and un-masks exactly as intended under Portage’s own InstallMask',
-    () => {
-      const standard = portageMasks(maskValue(makeConfFragment('standard', [])), [...GONE, ...STAY])
-      for (const p of GONE) expect(standard[p], p).toBe(true)
-      for (const p of STAY) expect(standard[p], p).toBe(false)
+  it.skipIf(
+    skipUnless(
+      existsSync(PORTAGE_PYTHON),
+      `needs the Portage venv (${PORTAGE_PYTHON}): bash test/gentoo/setup.sh`,
+    ),
+  )('masks and un-masks exactly as intended under Portage’s own InstallMask', () => {
+    const standard = portageMasks(maskValue(makeConfFragment('standard', [])), [...GONE, ...STAY])
+    for (const p of GONE) expect(standard[p], p).toBe(true)
+    for (const p of STAY) expect(standard[p], p).toBe(false)
 
-      const withDe = portageMasks(maskValue(makeConfFragment('standard', ['de', 'pt_BR'])), [
-        '/usr/share/locale/de/LC_MESSAGES/bash.mo',
-        '/usr/share/locale/de_AT/LC_MESSAGES/bash.mo',
-        '/usr/lib/locale/de_DE.utf8/LC_CTYPE',
-        '/usr/share/locale/locale.alias',
-        '/usr/share/locale/pt_BR/LC_MESSAGES/x.mo',
-        '/usr/share/locale/pt/LC_MESSAGES/x.mo',
-        '/usr/share/locale/fr/LC_MESSAGES/bash.mo',
-        '/usr/share/locale/ja/LC_MESSAGES/libc.mo',
-        '/usr/share/locale/dea/LC_MESSAGES/x.mo',
-        '/usr/lib/locale/fr_FR.utf8/LC_CTYPE',
-        '/usr/lib/locale/C.utf8/LC_CTYPE',
-        '/usr/lib64/gconv/ISO8859-2.so',
-      ])
-      expect(withDe).toEqual({
-        '/usr/share/locale/de/LC_MESSAGES/bash.mo': false,
-        '/usr/share/locale/de_AT/LC_MESSAGES/bash.mo': false,
-        '/usr/lib/locale/de_DE.utf8/LC_CTYPE': false,
-        '/usr/share/locale/locale.alias': false,
-        '/usr/share/locale/pt_BR/LC_MESSAGES/x.mo': false,
-        '/usr/share/locale/pt/LC_MESSAGES/x.mo': false,
-        '/usr/share/locale/fr/LC_MESSAGES/bash.mo': true,
-        '/usr/share/locale/ja/LC_MESSAGES/libc.mo': true,
-        '/usr/share/locale/dea/LC_MESSAGES/x.mo': true,
-        '/usr/lib/locale/fr_FR.utf8/LC_CTYPE': true,
-        '/usr/lib/locale/C.utf8/LC_CTYPE': false,
-        // Kept locales may use legacy charsets: their converters stay.
-        '/usr/lib64/gconv/ISO8859-2.so': false,
-      })
-    },
-  )
+    const withDe = portageMasks(maskValue(makeConfFragment('standard', ['de', 'pt_BR'])), [
+      '/usr/share/locale/de/LC_MESSAGES/bash.mo',
+      '/usr/share/locale/de_AT/LC_MESSAGES/bash.mo',
+      '/usr/lib/locale/de_DE.utf8/LC_CTYPE',
+      '/usr/share/locale/locale.alias',
+      '/usr/share/locale/pt_BR/LC_MESSAGES/x.mo',
+      '/usr/share/locale/pt/LC_MESSAGES/x.mo',
+      '/usr/share/locale/fr/LC_MESSAGES/bash.mo',
+      '/usr/share/locale/ja/LC_MESSAGES/libc.mo',
+      '/usr/share/locale/dea/LC_MESSAGES/x.mo',
+      '/usr/lib/locale/fr_FR.utf8/LC_CTYPE',
+      '/usr/lib/locale/C.utf8/LC_CTYPE',
+      '/usr/lib64/gconv/ISO8859-2.so',
+    ])
+    expect(withDe).toEqual({
+      '/usr/share/locale/de/LC_MESSAGES/bash.mo': false,
+      '/usr/share/locale/de_AT/LC_MESSAGES/bash.mo': false,
+      '/usr/lib/locale/de_DE.utf8/LC_CTYPE': false,
+      '/usr/share/locale/locale.alias': false,
+      '/usr/share/locale/pt_BR/LC_MESSAGES/x.mo': false,
+      '/usr/share/locale/pt/LC_MESSAGES/x.mo': false,
+      '/usr/share/locale/fr/LC_MESSAGES/bash.mo': true,
+      '/usr/share/locale/ja/LC_MESSAGES/libc.mo': true,
+      '/usr/share/locale/dea/LC_MESSAGES/x.mo': true,
+      '/usr/lib/locale/fr_FR.utf8/LC_CTYPE': true,
+      '/usr/lib/locale/C.utf8/LC_CTYPE': false,
+      // Kept locales may use legacy charsets: their converters stay.
+      '/usr/lib64/gconv/ISO8859-2.so': false,
+    })
+  })
 })
 
 describe('input checks', () => {

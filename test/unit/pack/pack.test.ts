@@ -12,6 +12,7 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { skipUnless } from '../../support/prerequisites.ts'
 import { parse } from 'yaml'
 import { BuildError, CommandError, InputError } from '../../../src/util/errors.ts'
 import { createRunner, runPipeline } from '../../../src/util/exec.ts'
@@ -544,71 +545,77 @@ const UTC = { ...process.env, TZ: 'UTC' }
 describe('normalizeRootfs (real rm, cp, find, touch)', () => {
   const tools = { rm: 'rm', cp: 'cp', find: 'find', touch: 'touch' }
 
-  it.skipIf(!asRoot)('removes the build-host state and rewrites the package database', async () => {
-    const root = tempDir()
-    fakeVdb(root, '1')
-    const pkg = path.join(root, 'var/db/pkg/app-shells/bash-5.2_p15')
-    const runner = createRunner('root')
-    const result = await normalizeRootfs(runner, {
-      rootfs: root,
-      epoch: E,
-      workDir: tempDir(),
-      ...tools,
-    })
-    expect(result.removed).toEqual([
-      'var/cache/edb/mtimedb',
-      'var/cache/ldconfig/aux-cache',
-      'var/db/pkg/app-shells/bash-5.2_p15/environment.bz2',
-    ])
-    expect(result.rewritten).toEqual([
-      'var/db/pkg/app-shells/bash-5.2_p15/CONTENTS',
-      'var/db/pkg/app-shells/bash-5.2_p15/BUILD_ID',
-      'var/db/pkg/app-shells/bash-5.2_p15/metadata',
-    ])
-    expect(readFileSync(path.join(pkg, 'CONTENTS'))).toEqual(
-      Buffer.concat([
-        Buffer.from('dir /bin\nobj /bin/bash 7210080490f9fd139c1b44fa0f730988 1600000000\n'),
-        Buffer.from([0x6f, 0x62, 0x6a, 0x20, 0x2f, 0xfc, 0x20]),
-        Buffer.from(`0123456789abcdef0123456789abcdef ${E}\nsym /bin/ünï -> bash ${E}\n`),
-        Buffer.from(`sym /bin/sh -> bash ${E}\n`),
-      ]),
-    )
-    expect(readFileSync(path.join(pkg, 'BUILD_ID'), 'utf8')).toBe('1\n')
-    expect(readFileSync(path.join(pkg, 'metadata'), 'utf8')).toBe(
-      `#format=1\nBUILD_ID=1\n#dir_mtime=${E}000000000\n`,
-    )
-    expect(readFileSync(path.join(root, 'var/cache/edb/counter'), 'utf8')).toBe('5')
-    expect(lstatSync(path.join(root, 'bin/sh')).mtimeMs).toBe(E * 1000)
-    expect(readlinkSync(path.join(root, 'bin/sh'))).toBe('bash')
-    // Idempotent.
-    const again = await normalizeRootfs(runner, {
-      rootfs: root,
-      epoch: E,
-      workDir: tempDir(),
-      ...tools,
-    })
-    expect(again).toEqual({ removed: [], rewritten: [] })
-  })
+  it.skipIf(skipUnless(asRoot, 'needs root (owners and device files)'))(
+    'removes the build-host state and rewrites the package database',
+    async () => {
+      const root = tempDir()
+      fakeVdb(root, '1')
+      const pkg = path.join(root, 'var/db/pkg/app-shells/bash-5.2_p15')
+      const runner = createRunner('root')
+      const result = await normalizeRootfs(runner, {
+        rootfs: root,
+        epoch: E,
+        workDir: tempDir(),
+        ...tools,
+      })
+      expect(result.removed).toEqual([
+        'var/cache/edb/mtimedb',
+        'var/cache/ldconfig/aux-cache',
+        'var/db/pkg/app-shells/bash-5.2_p15/environment.bz2',
+      ])
+      expect(result.rewritten).toEqual([
+        'var/db/pkg/app-shells/bash-5.2_p15/CONTENTS',
+        'var/db/pkg/app-shells/bash-5.2_p15/BUILD_ID',
+        'var/db/pkg/app-shells/bash-5.2_p15/metadata',
+      ])
+      expect(readFileSync(path.join(pkg, 'CONTENTS'))).toEqual(
+        Buffer.concat([
+          Buffer.from('dir /bin\nobj /bin/bash 7210080490f9fd139c1b44fa0f730988 1600000000\n'),
+          Buffer.from([0x6f, 0x62, 0x6a, 0x20, 0x2f, 0xfc, 0x20]),
+          Buffer.from(`0123456789abcdef0123456789abcdef ${E}\nsym /bin/ünï -> bash ${E}\n`),
+          Buffer.from(`sym /bin/sh -> bash ${E}\n`),
+        ]),
+      )
+      expect(readFileSync(path.join(pkg, 'BUILD_ID'), 'utf8')).toBe('1\n')
+      expect(readFileSync(path.join(pkg, 'metadata'), 'utf8')).toBe(
+        `#format=1\nBUILD_ID=1\n#dir_mtime=${E}000000000\n`,
+      )
+      expect(readFileSync(path.join(root, 'var/cache/edb/counter'), 'utf8')).toBe('5')
+      expect(lstatSync(path.join(root, 'bin/sh')).mtimeMs).toBe(E * 1000)
+      expect(readlinkSync(path.join(root, 'bin/sh'))).toBe('bash')
+      // Idempotent.
+      const again = await normalizeRootfs(runner, {
+        rootfs: root,
+        epoch: E,
+        workDir: tempDir(),
+        ...tools,
+      })
+      expect(again).toEqual({ removed: [], rewritten: [] })
+    },
+  )
 
-  it.skipIf(!asRoot)('never follows a link out of the rootfs', async () => {
-    const host = tempDir()
-    fakeVdb(host, '1')
-    const root = tempDir()
-    // var -> the "host": every file there must stay as it is.
-    symlinkSync(path.join(host, 'var'), path.join(root, 'var'))
-    const outsideLink = path.join(host, 'bin/sh')
-    utimesSync(path.join(host, 'bin/bash'), 1000, 1000)
-    const result = await normalizeRootfs(createRunner('root'), {
-      rootfs: root,
-      epoch: E,
-      workDir: tempDir(),
-      ...tools,
-    })
-    expect(result).toEqual({ removed: [], rewritten: [] })
-    expect(listPackageDirs(root)).toEqual([])
-    expect(readFileSync(path.join(host, 'var/cache/edb/mtimedb'), 'utf8')).toContain('ldpath')
-    expect(lstatSync(outsideLink).mtimeMs).not.toBe(E * 1000)
-  })
+  it.skipIf(skipUnless(asRoot, 'needs root (owners and device files)'))(
+    'never follows a link out of the rootfs',
+    async () => {
+      const host = tempDir()
+      fakeVdb(host, '1')
+      const root = tempDir()
+      // var -> the "host": every file there must stay as it is.
+      symlinkSync(path.join(host, 'var'), path.join(root, 'var'))
+      const outsideLink = path.join(host, 'bin/sh')
+      utimesSync(path.join(host, 'bin/bash'), 1000, 1000)
+      const result = await normalizeRootfs(createRunner('root'), {
+        rootfs: root,
+        epoch: E,
+        workDir: tempDir(),
+        ...tools,
+      })
+      expect(result).toEqual({ removed: [], rewritten: [] })
+      expect(listPackageDirs(root)).toEqual([])
+      expect(readFileSync(path.join(host, 'var/cache/edb/mtimedb'), 'utf8')).toContain('ldpath')
+      expect(lstatSync(outsideLink).mtimeMs).not.toBe(E * 1000)
+    },
+  )
 })
 
 describe('runPipeline', () => {
@@ -719,154 +726,71 @@ describe('findPackTools', () => {
   })
 })
 
-describe.skipIf(!asRoot)('pack (a hand-made tree, as root)', () => {
-  function tree(): string {
-    const root = tempDir()
-    writeFile(path.join(root, 'bin/tool'), 'setuid')
-    execFileSync('chmod', ['4755', path.join(root, 'bin/tool')])
-    writeFile(path.join(root, 'a/one'), 'linked')
-    linkSync(path.join(root, 'a/one'), path.join(root, 'a/two'))
-    makeDir(path.join(root, 'empty'))
-    mkdirSync(path.join(root, 'tmp'), { mode: 0o1777 })
-    execFileSync('chmod', ['1777', path.join(root, 'tmp')])
-    symlinkSync('/etc/passwd', path.join(root, 'a/outside'))
-    writeFile(path.join(root, 'ünï cødé'), 'name')
-    execFileSync('chown', ['-h', '1234:5678', path.join(root, 'a/one')])
-    return root
-  }
-
-  it.each(['zstd', 'xz', 'gzip', 'none'] as const)(
-    '%s: the same bytes twice; unpacks to the same tree',
-    async (compression) => {
-      const settings: PackSettings = {
-        format: 'rootfs',
-        compression,
-        level: compression === 'none' ? undefined : 1,
-      }
-      const tools = findPackTools(process.env.PATH ?? '', settings)
-      const runner = createRunner('root')
-      const spec = (rootfs: string, out: string): Parameters<typeof pack>[1] => ({
-        rootfs,
-        outputDir: out,
-        workDir: path.join(out, 'work'),
-        name: 'hand',
-        settings,
-        epoch: E,
-        tools,
-      })
-      const one = await pack(runner, spec(tree(), tempDir()))
-      const two = await pack(runner, spec(tree(), tempDir()))
-      expect(path.basename(one.path)).toBe(tarballName('hand', compression))
-      expect(one.sha256).toBe(two.sha256)
-      expect(one.bytes).toBe(lstatSync(one.path).size)
-      expect(one.sha256).toMatch(/^[0-9a-f]{64}$/)
-      expect(one.metadata).toBeUndefined()
-
-      const listing = execFileSync('tar', ['--numeric-owner', '-tvf', one.path], {
-        encoding: 'utf8',
-        env: UTC,
-      })
-      expect(listing).toMatch(/^-rwsr-xr-x 0\/0 .* \.\/bin\/tool$/m)
-      expect(listing).toMatch(/^drwxrwxrwt 0\/0 .* \.\/tmp\/$/m)
-      expect(listing).toMatch(/^-rw-r--r-- 1234\/5678 .* \.\/a\/one$/m)
-      expect(listing).toMatch(/^hrw-r--r-- 1234\/5678 .* \.\/a\/two link to \.\/a\/one$/m)
-      expect(listing).toMatch(/^lrwxrwxrwx 0\/0 .* \.\/a\/outside -> \/etc\/passwd$/m)
-      expect(listing).toMatch(/^drwxr-xr-x 0\/0 .* \.\/empty\/$/m)
-      expect(listing).toContain('./ünï cødé')
-      expect(listing).toContain(' 2023-11-14 22:13 ./bin/tool')
-    },
-  )
-
-  it('format lxc: the metadata tarball with config, config-user and metadata.yaml', async () => {
-    const rootfs = tree()
-    const out = tempDir()
-    const settings: PackSettings = { format: 'lxc', compression: 'xz', level: 0 }
-    const result = await pack(createRunner('root'), {
-      rootfs,
-      outputDir: out,
-      workDir: path.join(out, 'work'),
-      name: 'hand',
-      settings,
-      epoch: E,
-      tools: findPackTools(process.env.PATH ?? '', settings),
-      container: {
-        config: `lxc.rootfs.path = dir:${rootfs}\nlxc.uts.name = hand\nlxc.autodev = 1\n`,
-        architecture: 'x86_64',
-      },
-    })
-    expect(path.basename(result.path)).toBe('hand.tar.xz')
-    expect(result.metadata?.path).toBe(path.join(out, 'hand.meta.tar.xz'))
-    const listing = execFileSync(
-      'tar',
-      ['--numeric-owner', '--full-time', '-tvJf', result.metadata?.path ?? ''],
-      { encoding: 'utf8', env: UTC },
-    )
-    expect(listing.trim().split('\n')).toEqual([
-      'drwxr-xr-x 0/0               0 2023-11-14 22:13:20 ./',
-      expect.stringMatching(/^-rw-r--r-- 0\/0 +\d+ 2023-11-14 22:13:20 \.\/config$/),
-      expect.stringMatching(/^-rw-r--r-- 0\/0 +\d+ 2023-11-14 22:13:20 \.\/config-user$/),
-      expect.stringMatching(/^-rw-r--r-- 0\/0 +\d+ 2023-11-14 22:13:20 \.\/metadata\.yaml$/),
-    ])
-    const config = execFileSync('tar', ['-xOJf', result.metadata?.path ?? '', './config'], {
-      encoding: 'utf8',
-    })
-    expect(config).toContain('lxc.autodev = 1')
-    expect(config).not.toContain(rootfs)
-  })
-
-  it.each([
-    ['out', 'out/work'],
-    ['.', 'work'],
-    ['../elsewhere', 'tmp/work'],
-  ])('refuses an output (%s) or work (%s) directory inside the rootfs', async (out, work) => {
-    const rootfs = tree()
-    const settings: PackSettings = { format: 'rootfs', compression: 'none', level: undefined }
-    await expect(
-      pack(createRunner('root'), {
-        rootfs,
-        outputDir: path.join(rootfs, out),
-        workDir: path.join(rootfs, work),
-        name: 'hand',
-        settings,
-        epoch: E,
-        tools: findPackTools(process.env.PATH ?? '', settings),
-      }),
-    ).rejects.toThrow(
-      /^The (output|work) directory .* is inside the rootfs .*: it would be packed into the image$/,
-    )
-  })
-
-  it('refuses an epoch tar cannot store, and format lxc without its config, before packing', async () => {
-    const rootfs = tree()
-    const out = tempDir()
-    const base = {
-      rootfs,
-      outputDir: out,
-      workDir: path.join(out, 'work'),
-      name: 'hand',
-      tools: findPackTools(process.env.PATH ?? '', { format: 'lxc', compression: 'xz', level: 0 }),
+describe.skipIf(skipUnless(asRoot, 'needs root (owners and device files)'))(
+  'pack (a hand-made tree, as root)',
+  () => {
+    function tree(): string {
+      const root = tempDir()
+      writeFile(path.join(root, 'bin/tool'), 'setuid')
+      execFileSync('chmod', ['4755', path.join(root, 'bin/tool')])
+      writeFile(path.join(root, 'a/one'), 'linked')
+      linkSync(path.join(root, 'a/one'), path.join(root, 'a/two'))
+      makeDir(path.join(root, 'empty'))
+      mkdirSync(path.join(root, 'tmp'), { mode: 0o1777 })
+      execFileSync('chmod', ['1777', path.join(root, 'tmp')])
+      symlinkSync('/etc/passwd', path.join(root, 'a/outside'))
+      writeFile(path.join(root, 'ünï cødé'), 'name')
+      execFileSync('chown', ['-h', '1234:5678', path.join(root, 'a/one')])
+      return root
     }
-    const rootfsSettings: PackSettings = { format: 'rootfs', compression: 'none', level: undefined }
-    await expect(
-      pack(createRunner('root'), { ...base, settings: rootfsSettings, epoch: MAX_EPOCH + 1 }),
-    ).rejects.toThrow(RangeError)
-    await expect(
-      pack(createRunner('root'), {
-        ...base,
-        settings: { format: 'lxc', compression: 'xz', level: 0 },
-        epoch: E,
-      }),
-    ).rejects.toThrow('format lxc needs the container config (spec.container)')
-    // Nothing was touched.
-    expect(readdirSync(out)).toEqual([])
-  })
 
-  it('format lxc refuses a config that names the sandbox rootfs', async () => {
-    const rootfs = tree()
-    const out = tempDir()
-    const settings: PackSettings = { format: 'lxc', compression: 'xz', level: 0 }
-    await expect(
-      pack(createRunner('root'), {
+    it.each(['zstd', 'xz', 'gzip', 'none'] as const)(
+      '%s: the same bytes twice; unpacks to the same tree',
+      async (compression) => {
+        const settings: PackSettings = {
+          format: 'rootfs',
+          compression,
+          level: compression === 'none' ? undefined : 1,
+        }
+        const tools = findPackTools(process.env.PATH ?? '', settings)
+        const runner = createRunner('root')
+        const spec = (rootfs: string, out: string): Parameters<typeof pack>[1] => ({
+          rootfs,
+          outputDir: out,
+          workDir: path.join(out, 'work'),
+          name: 'hand',
+          settings,
+          epoch: E,
+          tools,
+        })
+        const one = await pack(runner, spec(tree(), tempDir()))
+        const two = await pack(runner, spec(tree(), tempDir()))
+        expect(path.basename(one.path)).toBe(tarballName('hand', compression))
+        expect(one.sha256).toBe(two.sha256)
+        expect(one.bytes).toBe(lstatSync(one.path).size)
+        expect(one.sha256).toMatch(/^[0-9a-f]{64}$/)
+        expect(one.metadata).toBeUndefined()
+
+        const listing = execFileSync('tar', ['--numeric-owner', '-tvf', one.path], {
+          encoding: 'utf8',
+          env: UTC,
+        })
+        expect(listing).toMatch(/^-rwsr-xr-x 0\/0 .* \.\/bin\/tool$/m)
+        expect(listing).toMatch(/^drwxrwxrwt 0\/0 .* \.\/tmp\/$/m)
+        expect(listing).toMatch(/^-rw-r--r-- 1234\/5678 .* \.\/a\/one$/m)
+        expect(listing).toMatch(/^hrw-r--r-- 1234\/5678 .* \.\/a\/two link to \.\/a\/one$/m)
+        expect(listing).toMatch(/^lrwxrwxrwx 0\/0 .* \.\/a\/outside -> \/etc\/passwd$/m)
+        expect(listing).toMatch(/^drwxr-xr-x 0\/0 .* \.\/empty\/$/m)
+        expect(listing).toContain('./ünï cødé')
+        expect(listing).toContain(' 2023-11-14 22:13 ./bin/tool')
+      },
+    )
+
+    it('format lxc: the metadata tarball with config, config-user and metadata.yaml', async () => {
+      const rootfs = tree()
+      const out = tempDir()
+      const settings: PackSettings = { format: 'lxc', compression: 'xz', level: 0 }
+      const result = await pack(createRunner('root'), {
         rootfs,
         outputDir: out,
         workDir: path.join(out, 'work'),
@@ -875,10 +799,104 @@ describe.skipIf(!asRoot)('pack (a hand-made tree, as root)', () => {
         epoch: E,
         tools: findPackTools(process.env.PATH ?? '', settings),
         container: {
-          config: `lxc.mount.entry = ${rootfs}/x mnt none bind 0 0\n`,
+          config: `lxc.rootfs.path = dir:${rootfs}\nlxc.uts.name = hand\nlxc.autodev = 1\n`,
           architecture: 'x86_64',
         },
-      }),
-    ).rejects.toThrow(`The image's LXC config names the build sandbox's rootfs (${rootfs})`)
-  })
-})
+      })
+      expect(path.basename(result.path)).toBe('hand.tar.xz')
+      expect(result.metadata?.path).toBe(path.join(out, 'hand.meta.tar.xz'))
+      const listing = execFileSync(
+        'tar',
+        ['--numeric-owner', '--full-time', '-tvJf', result.metadata?.path ?? ''],
+        { encoding: 'utf8', env: UTC },
+      )
+      expect(listing.trim().split('\n')).toEqual([
+        'drwxr-xr-x 0/0               0 2023-11-14 22:13:20 ./',
+        expect.stringMatching(/^-rw-r--r-- 0\/0 +\d+ 2023-11-14 22:13:20 \.\/config$/),
+        expect.stringMatching(/^-rw-r--r-- 0\/0 +\d+ 2023-11-14 22:13:20 \.\/config-user$/),
+        expect.stringMatching(/^-rw-r--r-- 0\/0 +\d+ 2023-11-14 22:13:20 \.\/metadata\.yaml$/),
+      ])
+      const config = execFileSync('tar', ['-xOJf', result.metadata?.path ?? '', './config'], {
+        encoding: 'utf8',
+      })
+      expect(config).toContain('lxc.autodev = 1')
+      expect(config).not.toContain(rootfs)
+    })
+
+    it.each([
+      ['out', 'out/work'],
+      ['.', 'work'],
+      ['../elsewhere', 'tmp/work'],
+    ])('refuses an output (%s) or work (%s) directory inside the rootfs', async (out, work) => {
+      const rootfs = tree()
+      const settings: PackSettings = { format: 'rootfs', compression: 'none', level: undefined }
+      await expect(
+        pack(createRunner('root'), {
+          rootfs,
+          outputDir: path.join(rootfs, out),
+          workDir: path.join(rootfs, work),
+          name: 'hand',
+          settings,
+          epoch: E,
+          tools: findPackTools(process.env.PATH ?? '', settings),
+        }),
+      ).rejects.toThrow(
+        /^The (output|work) directory .* is inside the rootfs .*: it would be packed into the image$/,
+      )
+    })
+
+    it('refuses an epoch tar cannot store, and format lxc without its config, before packing', async () => {
+      const rootfs = tree()
+      const out = tempDir()
+      const base = {
+        rootfs,
+        outputDir: out,
+        workDir: path.join(out, 'work'),
+        name: 'hand',
+        tools: findPackTools(process.env.PATH ?? '', {
+          format: 'lxc',
+          compression: 'xz',
+          level: 0,
+        }),
+      }
+      const rootfsSettings: PackSettings = {
+        format: 'rootfs',
+        compression: 'none',
+        level: undefined,
+      }
+      await expect(
+        pack(createRunner('root'), { ...base, settings: rootfsSettings, epoch: MAX_EPOCH + 1 }),
+      ).rejects.toThrow(RangeError)
+      await expect(
+        pack(createRunner('root'), {
+          ...base,
+          settings: { format: 'lxc', compression: 'xz', level: 0 },
+          epoch: E,
+        }),
+      ).rejects.toThrow('format lxc needs the container config (spec.container)')
+      // Nothing was touched.
+      expect(readdirSync(out)).toEqual([])
+    })
+
+    it('format lxc refuses a config that names the sandbox rootfs', async () => {
+      const rootfs = tree()
+      const out = tempDir()
+      const settings: PackSettings = { format: 'lxc', compression: 'xz', level: 0 }
+      await expect(
+        pack(createRunner('root'), {
+          rootfs,
+          outputDir: out,
+          workDir: path.join(out, 'work'),
+          name: 'hand',
+          settings,
+          epoch: E,
+          tools: findPackTools(process.env.PATH ?? '', settings),
+          container: {
+            config: `lxc.mount.entry = ${rootfs}/x mnt none bind 0 0\n`,
+            architecture: 'x86_64',
+          },
+        }),
+      ).rejects.toThrow(`The image's LXC config names the build sandbox's rootfs (${rootfs})`)
+    })
+  },
+)
