@@ -17,8 +17,7 @@
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Runner } from '../util/exec.ts'
-import type { Unresolved } from './closure.ts'
-import { type MinimizePlan, planClosure, type PlanSpec } from './plan.ts'
+import { type MinimizePlan, planClosure, type PlanSpec, type Removal } from './plan.ts'
 import { formatSize } from '../util/units.ts'
 
 export { checkKeepFile, type MinimizePlan, planClosure } from './plan.ts'
@@ -128,23 +127,10 @@ export interface MinimizeSpec extends PlanSpec {
   readonly tools: MinimizeTools
 }
 
-export interface MinimizeResult {
+export interface MinimizeResult extends Removal {
   readonly level: MinimizeLevel
   /** The smoke-test program as found in the root; undefined unless closure ran. */
   readonly entryPoint: string | undefined
-  readonly removedFiles: number
-  readonly removedDirs: number
-  readonly removedBytes: number
-  /** Removed files and links, by the package (cpv) that installed them. */
-  readonly removedByPackage: ReadonlyMap<string, readonly string[]>
-  /** Bytes freed per package (with unownedRemovedBytes, they add up to removedBytes). */
-  readonly removedBytesByPackage: ReadonlyMap<string, number>
-  readonly unownedRemoved: readonly string[]
-  readonly unownedRemovedBytes: number
-  /** Libraries or interpreters that kept files ask for and the root does not have. */
-  readonly unresolved: readonly Unresolved[]
-  readonly unmatchedKeepFiles: readonly string[]
-  readonly problems: readonly string[]
   /** Package database files rewritten or removed. */
   readonly vdbFilesChanged: number
 }

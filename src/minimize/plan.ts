@@ -140,14 +140,8 @@ export interface PlanSpec {
   readonly entrypoint?: readonly string[] | undefined
 }
 
-export interface MinimizePlan {
-  readonly rootfs: string
-  /** The entry point as found in the root (an inside path). */
-  readonly entryPoint: string
-  /** Everything kept, as inside paths. */
-  readonly kept: ReadonlySet<string>
-  /** The topmost removed paths: removing them recursively removes exactly what the plan removes. */
-  readonly removeRoots: readonly string[]
+/** What a closure removes, as the plan and the result both tell it. */
+export interface Removal {
   readonly removedFiles: number
   readonly removedDirs: number
   /** Bytes freed, as du --apparent-size counts them (a hard-linked file only when all its names go). */
@@ -159,13 +153,23 @@ export interface MinimizePlan {
   /** Removed files and links no package owns (ld.so's aux cache, files written by pkg_postinst, ...). */
   readonly unownedRemoved: readonly string[]
   readonly unownedRemovedBytes: number
-  readonly vdb: VdbEdits
   /** Libraries and interpreters the kept files ask for that are not in the root. */
   readonly unresolved: readonly Unresolved[]
   /** keep-files entries that matched nothing. */
   readonly unmatchedKeepFiles: readonly string[]
   /** Files that could not be read, or damaged ELF files: kept, but what they need is unknown. */
   readonly problems: readonly string[]
+}
+
+export interface MinimizePlan extends Removal {
+  readonly rootfs: string
+  /** The entry point as found in the root (an inside path). */
+  readonly entryPoint: string
+  /** Everything kept, as inside paths. */
+  readonly kept: ReadonlySet<string>
+  /** The topmost removed paths: removing them recursively removes exactly what the plan removes. */
+  readonly removeRoots: readonly string[]
+  readonly vdb: VdbEdits
 }
 
 export function planClosure(spec: PlanSpec): MinimizePlan {
