@@ -8,31 +8,14 @@
  *
  * Needs `bash test/gentoo/setup.sh` and `source test/gentoo/env.sh` first, root, and the bundle.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type ActionResult, leftBehind } from '../../scripts/run-action.ts'
-import { build, errors } from './support.ts'
+import { build, errors, tempDir } from './support.ts'
 
 const TIME_LIMIT_MS = 5 * 60_000
 const KEY_FILE = '.lxcmin-cache-key'
-
-const made: string[] = []
-afterAll(() => {
-  for (const dir of made.splice(0)) {
-    rmSync(dir, { recursive: true, force: true })
-    // LXC's lock directories for the runs in it, which the post step leaves (a defect: see
-    // faults.test.ts).
-    rmSync(path.join('/run/lxc/lock', dir), { recursive: true, force: true })
-  }
-})
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix))
-  made.push(dir)
-  return dir
-}
 
 interface Job {
   readonly name: string

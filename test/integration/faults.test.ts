@@ -15,7 +15,6 @@ import {
   chmodSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmdirSync,
@@ -27,27 +26,12 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type ActionResult, type ActionRun, leftBehind } from '../../scripts/run-action.ts'
-import { build, errors, WORKSPACE } from './support.ts'
+import { build, errors, tempDir, WORKSPACE } from './support.ts'
 
 const GENTOO_HOST = path.join(WORKSPACE, '.tools', 'gentoo-host')
 /** No single step of these builds takes long: a hung one is killed, with its whole tree. */
 const TIME_LIMIT_MS = 5 * 60_000
 const BASH = 'app-shells/bash'
-
-const made: string[] = []
-afterAll(() => {
-  for (const dir of made.splice(0)) {
-    rmSync(dir, { recursive: true, force: true })
-    // LXC's lock directories for the runs in it, which the post step leaves (see the defect).
-    rmSync(path.join('/run/lxc/lock', dir), { recursive: true, force: true })
-  }
-})
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix))
-  made.push(dir)
-  return dir
-}
 
 /** Names below dir, depth levels deep, without following links; [] when it does not exist. */
 function names(dir: string, depth: number): string[] {
