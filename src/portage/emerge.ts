@@ -87,11 +87,15 @@ export function parseFailure(lines: readonly string[]): MergeFailure {
   let phase: string | undefined
   let log: string | undefined
   for (const line of lines.map(stripAnsi)) {
-    const error = /ERROR: (\S+?)(?:::\S+)? failed \((\S+) phase\)/.exec(line)
+    const error = /ERROR: (\S+?)(?:::\S+)? failed(?: \((\S+) phase\))?:/.exec(line)
     if (error) {
       cpv = error[1]
-      phase = error[2]
+      phase = error[2] ?? phase
     }
+    // A helper that dies outside a phase function (e.g. ecompress after src_install) names no
+    // phase in its ERROR line; the stage that failed follows.
+    const stage = /^!!! (.+) failed; exiting\.$/.exec(line)
+    if (stage && !phase) phase = stage[1]
     const located = /The complete build log is located at '([^']+)'/.exec(line)
     if (located) log = located[1]
     // A fetch failure has no ERROR line: Portage gives up before any phase runs.

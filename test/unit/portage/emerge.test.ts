@@ -227,6 +227,21 @@ describe('hostMerges', () => {
 })
 
 describe('parseFailure', () => {
+  it('names the stage when a helper died outside a phase function (ecompress after src_install)', () => {
+    const lines = [
+      ' * ERROR: app-shells/bash-5.2_p15::lxcmin-gentoo failed:',
+      " *   ecompress: one or more files coudn't be compressed",
+      " * The complete build log is located at '/s/logs/portage/app-shells:bash-5.2_p15:1.log'.",
+      '!!! post install failed; exiting.',
+      '>>> Failed to emerge app-shells/bash-5.2_p15 for /s/rootfs/, Log file:',
+    ]
+    expect(parseFailure(lines)).toEqual({
+      cpv: 'app-shells/bash-5.2_p15',
+      phase: 'post install',
+      log: '/s/logs/portage/app-shells:bash-5.2_p15:1.log',
+    })
+  })
+
   const tail = [
     '>>> Compiling source in /tmp/s/tmp/portage/app-misc/lxcmin-broken-1.0/work/lxcmin-broken-1.0 ...',
     'make: *** [Makefile:2: all] Error 1',
