@@ -15,7 +15,7 @@ npm run -s lint
 bash scripts/lint-workflows.sh
 npm run -s format:check
 node scripts/readme-usage.ts --check
-npm run -s test:unit
-npm run -s test:services
+# Unit and service tests in one run: the service tests mostly wait (the libraries' retries).
+npx vitest run --project unit --project services
 bash scripts/check-dist.sh
 npm run -s test:integration
