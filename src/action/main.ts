@@ -15,8 +15,6 @@ import { type Inputs, parseInputs } from './inputs/inputs.ts'
 import { saveRunState } from './state.ts'
 import { step } from './step.ts'
 
-export { type RunEnv, runEnv }
-
 export async function run(env: RunEnv = runEnv()): Promise<void> {
   let inputs: Inputs | undefined
   let begun: Begun | undefined

@@ -33,13 +33,7 @@ import type { CacheStore } from './store.ts'
 
 export type { CacheStore } from './store.ts'
 
-export {
-  actionsStore,
-  CACHE_TIMEOUT_MS,
-  CacheTimeoutError,
-  restoreWorker,
-  withTimeout,
-} from './actions-store.ts'
+export { actionsStore, CACHE_TIMEOUT_MS, CacheTimeoutError, withTimeout } from './actions-store.ts'
 
 export type CacheMode = 'actions' | 'local' | 'off'
 

@@ -8,15 +8,11 @@ import { lstatSync } from 'node:fs'
 import path from 'node:path'
 import { splitCommand } from '../../util/argv.ts'
 import { Input, type InputName } from '../../util/names.ts'
+import { CONTROL_RE, type GetInput, type Problem } from './read.ts'
 import type { EnvVar, ImageSettings, OwnerRule, SmokeUser } from '../../rootfs/image-settings.ts'
 
 export type { EnvVar, ImageSettings, OwnerRule, SmokeUser }
 
-type Problem = (input: InputName, message: string) => undefined
-type Get = (name: InputName) => string
-
-// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
-const CONTROL_RE = /[\u0000-\u001f\u007f]/
 const OWNER_RE = /^(?:[A-Za-z_][A-Za-z0-9_.-]*\$?|\d+)?(?::(?:[A-Za-z_][A-Za-z0-9_.-]*|\d+))?$/
 const USER_RE = /^(?:[A-Za-z_][A-Za-z0-9_.-]*\$?|\d+)(?::(?:[A-Za-z_][A-Za-z0-9_.-]*|\d+))?$/
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -37,7 +33,7 @@ export function imagePath(text: string): string | undefined {
 }
 
 export function parseImageInputs(
-  get: Get,
+  get: GetInput,
   resolveDir: (input: InputName, text: string) => string | undefined,
   problem: Problem,
   parseBool: (input: InputName, text: string) => boolean | undefined,
