@@ -27,7 +27,9 @@ log() { printf 'gentoo-setup: %s\n' "$*"; }
 # the lib*/readline/ncurses/libc packages: what the test ebuilds repackage (libraries, headers,
 # static archives, .pc files, translations); libcap2-bin: setcap for app-misc/lxcmin-special;
 # gawk: a Gentoo host's awk (sys-apps/gawk in package.provided below; Debian's default is mawk);
-# shellcheck: what actionlint runs on the workflows' run: scripts (scripts/lint-workflows.sh).
+# shellcheck: what actionlint runs on the workflows' run: scripts (scripts/lint-workflows.sh);
+# umoci, skopeo, jq: what reads format oci's images (lxc-create -t oci runs umoci and skopeo, and
+# jq); docker-registry, apache2-utils (htpasswd -B): the registry the push tests start on loopback.
 APT_PACKAGES=(
 	lxc lxc-templates zstd bzip2 pax-utils gcc make rsync tar gzip wget gawk
 	python3 python3-venv
@@ -37,6 +39,7 @@ APT_PACKAGES=(
 	libseccomp2 libseccomp-dev
 	libcap2-bin
 	shellcheck
+	umoci skopeo jq docker-registry apache2-utils
 )
 command -v npm >/dev/null || APT_PACKAGES+=(npm)
 missing=()
