@@ -48,3 +48,29 @@ export class CommandError extends Error {
     this.tail = tail
   }
 }
+
+/** Where a push failed: the registry API step, for the message and for tests. */
+export type PushStep = 'auth' | 'blob check' | 'blob mount' | 'blob upload' | 'manifest put'
+
+/**
+ * Pushing an image to a registry failed. The message names the reference, the registry, the step
+ * and the HTTP status (or the network cause); it never holds a credential.
+ */
+export class PushError extends BuildError {
+  readonly reference: string
+  readonly registry: string
+  readonly step: PushStep
+  readonly status: number | undefined
+  constructor(
+    detail: { reference: string; registry: string; step: PushStep; status?: number },
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+    this.name = 'PushError'
+    this.reference = detail.reference
+    this.registry = detail.registry
+    this.step = detail.step
+    this.status = detail.status
+  }
+}
