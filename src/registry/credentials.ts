@@ -143,9 +143,12 @@ export function fromDockerConfig(
       : Object.keys(config.auths ?? {}).find((k) => hosts.includes(configKeyHost(k)))
   const entry = key === undefined ? undefined : config.auths?.[key]
   const source = `${path} (auths["${key ?? registry}"])`
-  const found = entry && fromEntry(entry, source)
+  // As Docker does: a host's credHelpers entry wins over auths; credsStore holds what auths lists
+  // without a secret of its own.
+  const found = typeof helper === 'string' && helper ? undefined : entry && fromEntry(entry, source)
   if (found) return found
-  const store = typeof helper === 'string' ? helper : entry ? config.credsStore : undefined
+  const store =
+    typeof helper === 'string' && helper ? helper : entry ? config.credsStore : undefined
   if (typeof store === 'string' && store) {
     throw new BuildError(
       `the Docker config ${path} keeps the credentials for ${registry} in docker-credential-${store}, which lxcmin does not run; pass them in the registry-username and registry-token inputs instead`,

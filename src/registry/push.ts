@@ -42,6 +42,8 @@ export interface PushResult {
 }
 
 interface Target {
+  /** The first reference to this repository: what messages about its blobs name. */
+  readonly first: ImageReference
   readonly registry: string
   readonly repository: string
   readonly references: ImageReference[]
@@ -73,9 +75,7 @@ export async function pushLayout(spec: PushSpec): Promise<PushResult[]> {
     }
     const seen = pushed.get(target.registry) ?? new Map<string, string>()
     pushed.set(target.registry, seen)
-    const first = formatReference(
-      target.references[0] ?? { ...target, tag: 'latest', digest: undefined },
-    )
+    const first = formatReference(target.first)
     checkDigests(client, target, image)
     for (const blob of image.blobs) {
       const how = await pushBlob(client, target.repository, first, blob, seen.get(blob.digest))
@@ -84,11 +84,12 @@ export async function pushLayout(spec: PushSpec): Promise<PushResult[]> {
     }
     const done: string[] = []
     for (const reference of target.references) {
-      done.push(await putManifest(client, reference, image))
-      log(`${done.at(-1) ?? ''}: manifest ${short(image.manifestDigest)} pushed`)
+      const pushedAs = await putManifest(client, reference, image)
+      log(`${pushedAs}: manifest ${short(image.manifestDigest)} pushed`)
+      done.push(pushedAs)
     }
     results.push({
-      repository: repositoryName(target.references[0] ?? target),
+      repository: repositoryName(target),
       digest: image.manifestDigest,
       references: done,
     })
@@ -101,6 +102,7 @@ function groupByRepository(references: readonly ImageReference[]): Target[] {
   for (const reference of references) {
     const key = repositoryName(reference)
     const target = targets.get(key) ?? {
+      first: reference,
       registry: reference.registry,
       repository: reference.repository,
       references: [],

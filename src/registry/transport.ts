@@ -8,9 +8,12 @@ import { registryEndpoint } from './reference.ts'
 
 /** True for `localhost`, 127.x.x.x and ::1, with or without a port or IPv6 brackets. */
 export function isLoopbackHost(host: string): boolean {
+  // `[v6]:port`, a bare v6 address (more than one colon), or `name:port`.
   const bare = host.startsWith('[')
     ? host.slice(1, host.indexOf(']'))
-    : host.replace(/:[0-9]*$/, '')
+    : host.split(':').length > 2
+      ? host
+      : host.replace(/:[0-9]*$/, '')
   const name = bare.toLowerCase()
   if (name === 'localhost' || name === '::1') return true
   const octets = name.split('.')

@@ -109,7 +109,8 @@ describe('credentialResolver', () => {
 
   it('says to pass registry-token when a credential helper holds the login', () => {
     const { resolve, path } = withConfig({
-      auths: { 'quay.io': {} },
+      // A host's helper wins over its auths entry, as in Docker.
+      auths: { 'quay.io': {}, 'ghcr.io': { auth: b64('stale:login') } },
       credsStore: 'desktop',
       credHelpers: { 'ghcr.io': 'gh' },
     })
