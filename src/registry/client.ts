@@ -137,7 +137,9 @@ export class RegistryClient {
       // not JSON: the excerpt as it is
     }
     const status = `HTTP ${response.status} ${response.statusText}`.trim()
-    return this.redact(detail ? `${status}: ${detail}` : status)
+    // A 403 after a successful login: the credentials may not push to this repository.
+    const hint = response.status === 403 ? ` (credentials from ${this.credentialSource})` : ''
+    return this.redact(`${detail ? `${status}: ${detail}` : status}${hint}`)
   }
 
   redact(text: string): string {
@@ -160,7 +162,11 @@ export class RegistryClient {
     const fresh = await this.#authenticate(request, challenges)
     this.#auth.set(key, fresh)
     const second = await this.#fetch(request, url, fresh)
-    if (second.status === 401) throw await this.#refused(request, second)
+    if (second.status === 401) {
+      // Anonymous: a token was given, but not one that may do this.
+      if (!this.#credentials) throw this.#needsCredentials(request)
+      throw await this.#refused(request, second)
+    }
     return retryable(second)
   }
 

@@ -240,11 +240,7 @@ async function putManifest(
     body: () => ({ body: image.manifest, length: image.manifest.length }),
   })
   if (response.status !== 201 && !response.ok) {
-    const hint =
-      response.status === 403
-        ? ` (credentials from ${client.credentialSource}: may they push here?)`
-        : ''
-    throw client.error(step, `${await client.describe(response)}${hint}`, {
+    throw client.error(step, await client.describe(response), {
       status: response.status,
     })
   }

@@ -193,6 +193,39 @@ describe('RegistryClient auth', () => {
     )
   })
 
+  it('says credentials are needed when an anonymous token may not push', async () => {
+    handle = (s, res) => {
+      if (s.path === '/token') return void res.writeHead(200).end('{"token":"tok-pull-only"}')
+      res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${host}/token"` }).end()
+    }
+    await expect(client().send(request(['repository:a:pull,push']))).rejects.toThrow(
+      /wants credentials to push/,
+    )
+  })
+
+  it('names the credential source on a 403', async () => {
+    handle = (_s, res) =>
+      void res.writeHead(403).end('{"errors":[{"code":"DENIED","message":"no write"}]}')
+    const c = client({ username: 'user', password: SECRET, source: "the workflow's GITHUB_TOKEN" })
+    const response = await c.send(request([], { method: 'POST' }))
+    expect(await c.describe(response)).toBe(
+      "HTTP 403 Forbidden: DENIED: no write (credentials from the workflow's GITHUB_TOKEN)",
+    )
+  })
+
+  it('sends no authorization to another origin (an upload location elsewhere)', async () => {
+    handle = (s, res) => {
+      if (s.authorization === basic('user', SECRET) || s.path === '/elsewhere')
+        return void res.writeHead(200).end()
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="fake"' }).end()
+    }
+    const c = client({ username: 'user', password: SECRET, source: 't' })
+    await c.send(request([]))
+    const port = host.split(':')[1] ?? ''
+    await c.send(request([], { url: `http://localhost:${port}/elsewhere` }))
+    expect(seen.at(-1)).toMatchObject({ path: '/elsewhere', authorization: undefined })
+  })
+
   it('fetches a new token when the cached one has expired', async () => {
     let valid = 'tok-1'
     let issued = 0
