@@ -53,7 +53,9 @@ export function reduceUse(nodes: readonly DependNode[], use: ReadonlySet<string>
   for (const node of nodes) {
     if (node.kind === 'name') out.push(node)
     else if (node.kind === 'use') {
-      if (use.has(node.flag) !== node.negate) out.push(...reduceUse(node.items, use))
+      // A conditional's group is all of its terms, also inside `|| ( )`.
+      if (use.has(node.flag) !== node.negate)
+        out.push({ kind: 'all', items: reduceUse(node.items, use) })
     } else out.push({ kind: node.kind, items: reduceUse(node.items, use) })
   }
   return out
