@@ -152,6 +152,9 @@ export function spdxLicense(
   return toExpr(reduceUse(parseDependTree(license), use), mapping)
 }
 
+/** A term of an AND as the text shows it. */
+const shown = (e: Expr): string => (e.kind === 'or' ? `(${render(e)})` : render(e))
+
 /** All of the expressions: their AND terms, distinct, sorted by text; undefined when none. */
 export function allOf(exprs: readonly (Expr | undefined)[]): Expr | undefined {
   const present = exprs.filter((e): e is Expr => e !== undefined)
@@ -159,6 +162,6 @@ export function allOf(exprs: readonly (Expr | undefined)[]): Expr | undefined {
   if (combined?.kind !== 'and') return combined
   return {
     kind: 'and',
-    items: [...combined.items].sort((a, b) => (render(a) < render(b) ? -1 : 1)),
+    items: [...combined.items].sort((a, b) => (shown(a) < shown(b) ? -1 : 1)),
   }
 }
