@@ -175,7 +175,7 @@ export async function hashFiles(
       return result.stdout
         .split('\n')
         .filter(Boolean)
-        .map((l) => l.replace(/^\\/, '').slice(0, l.indexOf(' ')))
+        .map((l) => /^\\?([0-9a-f]+) /.exec(l)?.[1] ?? '')
     }
     const [sha256s, sha1s] = [await sums('sha256sum'), await sums('sha1sum')]
     chunk.forEach((f, n) => {
