@@ -89,6 +89,7 @@ export const PACKAGES: readonly FixturePackage[] = [
   },
 ]
 
+export const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex')
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 /** Writes the rootfs and the repository; returns their paths. */
