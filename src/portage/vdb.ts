@@ -2,7 +2,7 @@
  * The package database (var/db/pkg): the one reader of it. Who owns which path (CONTENTS), what
  * is installed (category, PF, slot, repository, USE, merge order), and the same files without the
  * paths minimization removed, so that qlist, equery files and Portage's soname dependencies
- * describe what is really left on disk.
+ * describe what is really left on disk; and what an SBOM tells of each package (readVdbDetails).
  *
  * A root's database is read without following a symbolic link (withoutLinks): a link in a rootfs
  * (even `var` -> `/var`) never makes the build read, or pack/normalize.ts rewrite, the host's.
