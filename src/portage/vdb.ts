@@ -2,7 +2,7 @@
  * The package database (var/db/pkg): the one reader of it. Who owns which path (CONTENTS), what
  * is installed (category, PF, slot, repository, USE, merge order), and the same files without the
  * paths minimization removed, so that qlist, equery files and Portage's soname dependencies
- * describe what is really left on disk.
+ * describe what is really left on disk; and what an SBOM tells of each package (readVdbDetails).
  *
  * A root's database is read without following a symbolic link (withoutLinks): a link in a rootfs
  * (even `var` -> `/var`) never makes the build read, or pack/normalize.ts rewrite, the host's.
@@ -156,20 +156,59 @@ export function enabledUse(use: string, iuse: string): string[] {
 
 /** The installed packages whose directory name is a PF, with their records. */
 export function readVdbRecords(root: string): VdbRecord[] {
-  const records: VdbRecord[] = []
+  return readVdbDetails(root).map(
+    ({ category, name, version, slot, repository, use, counter, contents }) => ({
+      category,
+      name,
+      version,
+      slot,
+      repository,
+      use,
+      counter,
+      contents,
+    }),
+  )
+}
+
+/** A record with what an SBOM tells of the package, as the database recorded it. */
+export interface VdbDetails extends VdbRecord {
+  /** SLOT's sub-slot (after the slash); undefined when it has none. */
+  readonly subslot: string | undefined
+  readonly description: string
+  readonly homepage: string
+  /** LICENSE, USE-conditionals as recorded (Portage usually reduces them). */
+  readonly license: string
+  readonly srcUri: string
+  readonly rdepend: string
+  /** Every flag of USE (implicit ones too: arch, elibc_*), sorted: what conditionals are read against. */
+  readonly useAll: readonly string[]
+}
+
+/** The installed packages whose directory name is a PF, with their records and details. */
+export function readVdbDetails(root: string): VdbDetails[] {
+  const records: VdbDetails[] = []
   for (const p of readVdb(root)) {
     if (p.name === undefined || p.version === undefined) continue
     const read = (file: string): string => (readVdbFile(root, `${p.dir}/${file}`) ?? '').trim()
     const counter = Number(read('COUNTER'))
+    const [slot, subslot] = read('SLOT').split('/')
+    const use = read('USE')
     records.push({
       category: p.category,
       name: p.name,
       version: p.version,
-      slot: read('SLOT').split('/')[0] || '0',
+      slot: slot || '0',
+      subslot: subslot || undefined,
       repository: read('repository'),
-      use: enabledUse(read('USE'), read('IUSE')),
+      use: enabledUse(use, read('IUSE')),
+      useAll: [...new Set(use.split(/\s+/).filter(Boolean))].sort(),
       counter: Number.isSafeInteger(counter) ? counter : Number.MAX_SAFE_INTEGER,
       contents: p.contents,
+      description: read('DESCRIPTION'),
+      homepage: read('HOMEPAGE'),
+      license: read('LICENSE'),
+      srcUri: read('SRC_URI'),
+      rdepend: read('RDEPEND'),
     })
   }
   return records

