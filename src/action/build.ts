@@ -23,9 +23,12 @@ import { finishRootfs } from '../rootfs/finish.ts'
 import { measure } from '../rootfs/measure.ts'
 import type { SizeReport } from '../size/report.ts'
 import { sizeReport } from '../size/stage.ts'
+import { imageLicenses, sbomFormats } from '../sbom/sbom.ts'
+import { writeImageSbom } from '../sbom/stage.ts'
 import { createRunner, type Runner } from '../util/exec.ts'
 import type { RunEnv } from './env.ts'
 import type { Inputs } from './inputs/inputs.ts'
+import { ACTION_VERSION } from './names.ts'
 import { step } from './step.ts'
 import type { BuildReport } from './summary.ts'
 
@@ -155,7 +158,31 @@ export async function assemble(
     ),
     minimized,
   )
-  const packed = await step('Pack', () => packImage(runner, sandbox, inputs, env, init))
+  const packed = await step('Pack', () =>
+    packImage(
+      runner,
+      sandbox,
+      inputs,
+      env,
+      init,
+      inputs.pack.format === 'oci' ? imageLicenses(sandbox.rootfs, config.repos) : undefined,
+    ),
+  )
+  const formats = sbomFormats(inputs.sbom)
+  const sbom = formats.length
+    ? await step('SBOM', () =>
+        writeImageSbom(runner, {
+          rootfs: sandbox.rootfs,
+          repositories: config.repos,
+          ownFiles: files.added,
+          packed,
+          name: inputs.name,
+          formats,
+          toolVersion: ACTION_VERSION,
+          baseName: inputs.artifactName,
+        }),
+      )
+    : []
   const sizeBytes = await step('Measure', () => measure(runner, host.tools.du, sandbox.rootfs))
   const profile = inputs.profile.repo
     ? `${inputs.profile.repo}:${inputs.profile.path}`
@@ -190,6 +217,7 @@ export async function assemble(
     built: [...base.built, ...libc.built, ...rest.built],
     binary: [...base.binary, ...libc.binary, ...rest.binary],
     packed,
+    sbom,
     minimized,
   }
   return { report, sandbox, packed, size }

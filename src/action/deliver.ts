@@ -1,6 +1,7 @@
 /**
- * After the image is built: upload it, the size checks, the host check, the outputs and the job
- * summary, then the step's failures (a failed smoke test, upload, size check or host check).
+ * After the image is built: upload it (and its SBOM), the size checks, the push, the host check,
+ * the outputs and the job summary, then the step's failures (a failed smoke test, upload, size
+ * check, push or host check).
  */
 import * as core from '@actions/core'
 import { checkHost, hostSummary, reportHostCheck } from '../host/check-stage.ts'
@@ -16,6 +17,7 @@ import type { RunEnv } from './env.ts'
 import type { Inputs } from './inputs/inputs.ts'
 import { uploadLogs } from './logs.ts'
 import { buildOutputs, setOutputs, writeSummary } from './outputs.ts'
+import { pushImage } from './push.ts'
 import { step } from './step.ts'
 import { summaryMarkdown } from './summary.ts'
 
@@ -37,8 +39,9 @@ export async function deliver(
 ): Promise<void> {
   // An upload that fails is reported after the outputs: the tarball is still there to use.
   let uploadError: string | undefined
+  const sbomFiles = report.sbom.map((s) => s.path)
   const uploaded = inputs.upload
-    ? await step('Upload', () => uploadImage(packed, inputs.retentionDays, env)).catch(
+    ? await step('Upload', () => uploadImage(packed, sbomFiles, inputs.retentionDays, env)).catch(
         (error: unknown) => {
           uploadError = error instanceof Error ? error.message : String(error)
           return []
@@ -57,11 +60,30 @@ export async function deliver(
   if (inputs.gating.uploadReport) {
     await step('Upload size report', () => uploadReport(size.file, inputs.retentionDays, env))
   }
+  // Only an image that passed its checks is pushed; a push that fails is reported after the
+  // outputs, like an upload: the image stays in the layout and the tarball.
+  let pushError: string | undefined
+  const unpushed = !inputs.push.length
+    ? undefined
+    : !report.smoke.passed
+      ? 'its smoke test failed'
+      : sized.failures.length
+        ? 'its size checks failed'
+        : undefined
+  const oci = packed.oci
+  const pushed =
+    inputs.push.length && oci && !unpushed
+      ? await step('Push', () => pushImage(inputs, env, oci)).catch((error: unknown) => {
+          pushError = error instanceof Error ? error.message : String(error)
+          return undefined
+        })
+      : undefined
   const host = await hostCheck(begun, report.hostMerges, inputs.hostCheck)
   try {
-    setOutputs({ ...buildOutputs({ ...report, uploaded }, sandbox), ...sized.outputs })
+    const delivered = { ...report, uploaded, pushed }
+    setOutputs({ ...buildOutputs(delivered, sandbox), ...sized.outputs })
     await writeSummary(
-      `${summaryMarkdown({ ...report, uploaded })}\n${sized.summary}${hostSummary(host.changed)}`,
+      `${summaryMarkdown(delivered)}\n${sized.summary}${hostSummary(host.changed)}`,
     )
     const failures = [
       ...(report.smoke.passed ? [] : [`Smoke test failed: ${report.smoke.reason}`]),
@@ -70,6 +92,12 @@ export async function deliver(
         : [
             `Uploading ${packed.path} failed: ${uploadError}. The tarball stays there (output tarball) for later steps of this job.`,
           ]),
+      ...(pushError === undefined
+        ? []
+        : [
+            `Pushing the image failed: ${pushError}. The image stays in ${oci?.layout ?? ''} (output oci-layout) and ${packed.path} (output tarball).`,
+          ]),
+      ...(unpushed ? [`The image was not pushed: ${unpushed}.`] : []),
       ...sized.failures,
       ...(host.failure ? [host.failure] : []),
     ]

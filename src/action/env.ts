@@ -17,6 +17,11 @@ export interface RunEnv extends RunLinks {
   readonly jobs: number
   /** Where cache-dir may be besides the default and the workspace: the tool cache, and what the runner's administrator allows. */
   readonly cacheRoots: readonly string[]
+  /** GITHUB_ACTOR: the user name of the github-token on ghcr.io. */
+  readonly actor: string | undefined
+  /** HOME and DOCKER_CONFIG: where the runner's Docker config (docker/login-action's) is. */
+  readonly home: string | undefined
+  readonly dockerConfig: string | undefined
 }
 
 export function runEnv(env: NodeJS.ProcessEnv = process.env): RunEnv {
@@ -33,6 +38,9 @@ export function runEnv(env: NodeJS.ProcessEnv = process.env): RunEnv {
     github: githubEnv(env),
     uid: process.getuid?.(),
     jobs: availableParallelism(),
+    actor: env.GITHUB_ACTOR || undefined,
+    home: env.HOME || undefined,
+    dockerConfig: env.DOCKER_CONFIG || undefined,
     cacheRoots: [env.RUNNER_TOOL_CACHE ?? '', ...(env[CACHE_ROOTS_ENV] ?? '').split(':')].filter(
       (d) => path.isAbsolute(d),
     ),

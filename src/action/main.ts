@@ -4,6 +4,7 @@
  * returned so far: the host (to check it and upload logs), the sandbox, and the plan's host merges.
  */
 import * as core from '@actions/core'
+import { Input } from '../util/names.ts'
 import type { PlanEntry } from '../portage/emerge.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 import { prepareSandbox } from '../host/sandbox.ts'
@@ -21,6 +22,9 @@ export async function run(env: RunEnv = runEnv()): Promise<void> {
   let sandbox: Sandbox | undefined
   let hostMerges: readonly PlanEntry[] = []
   try {
+    // The runner masks secrets it passes, not a token written into the workflow: mask it here too.
+    const token = core.getInput(Input.registryToken)
+    if (token) core.setSecret(token)
     inputs = parseInputs((name) => core.getInput(name), env)
     const settings = inputs
     begun = await begin(settings, env) // Preflight, Host snapshot

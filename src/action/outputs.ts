@@ -1,4 +1,5 @@
 /** What the build tells the workflow: outputs and the job summary. */
+import path from 'node:path'
 import * as core from '@actions/core'
 import { hits } from '../cache/cache.ts'
 import { Output } from '../util/names.ts'
@@ -27,6 +28,25 @@ export function buildOutputs(report: BuildReport, sandbox: Sandbox): Record<stri
         }
       : {}),
     ...(report.packed?.metadata ? { [Output.metadataTarball]: report.packed.metadata.path } : {}),
+    ...(report.packed?.oci
+      ? {
+          [Output.ociLayout]: report.packed.oci.layout,
+          [Output.digest]: report.packed.oci.manifest.digest,
+        }
+      : {}),
+    ...Object.fromEntries(
+      report.sbom.map((s) => [
+        s.format === 'spdx' ? Output.sbomSpdx : Output.sbomCyclonedx,
+        s.path,
+      ]),
+    ),
+    ...sbomArtifact(report),
+    ...(report.pushed
+      ? {
+          [Output.pushed]: report.pushed.references.join('\n'),
+          [Output.pushedDigest]: report.pushed.digest,
+        }
+      : {}),
     ...(report.uploaded[0]
       ? {
           [Output.artifactId]: String(report.uploaded[0].id),
@@ -34,6 +54,12 @@ export function buildOutputs(report: BuildReport, sandbox: Sandbox): Record<stri
         }
       : {}),
   }
+}
+
+function sbomArtifact(report: BuildReport): Record<string, string> {
+  const names = new Set(report.sbom.map((s) => path.basename(s.path)))
+  const uploaded = report.uploaded.find((u) => names.has(u.name))
+  return uploaded ? { [Output.sbomArtifactId]: String(uploaded.id) } : {}
 }
 
 export function setOutputs(outputs: Readonly<Record<string, string>>): void {

@@ -9,6 +9,14 @@ import type { PlanEntry } from '../portage/emerge.ts'
 import type { InstalledPackage } from '../portage/vdb.ts'
 import { formatSize } from '../util/units.ts'
 import type { SmokeResult } from '../lxc/smoke.ts'
+import type { ImageSbom } from '../sbom/stage.ts'
+
+/** A push that succeeded: the manifest digest the registries acknowledged, and where. */
+export interface Pushed {
+  readonly digest: string
+  /** name@digest, one per reference pushed. */
+  readonly references: readonly string[]
+}
 
 export interface BuildReport {
   readonly name: string
@@ -27,6 +35,10 @@ export interface BuildReport {
   /** The packed image, and its artifacts when uploaded. */
   readonly packed: PackResult | undefined
   readonly uploaded: readonly Uploaded[]
+  /** The SBOM documents written beside the image. */
+  readonly sbom: readonly ImageSbom[]
+  /** Where the image was pushed (push input), when it was. */
+  readonly pushed?: Pushed | undefined
   /** What minimize removed (closure), per package. */
   readonly minimized: MinimizeResult | undefined
 }
@@ -89,14 +101,36 @@ function minimizeLines(minimized: MinimizeResult | undefined, top = 5): string[]
 function imageSection(report: BuildReport): string[] {
   const packed = report.packed
   if (!packed) return []
-  const files = [packed, ...(packed.metadata ? [packed.metadata] : [])]
+  const files: { path: string; bytes: number; sha256: string; kind?: string }[] = [
+    packed,
+    ...(packed.metadata ? [packed.metadata] : []),
+    ...report.sbom.map((s) => ({ ...s, kind: `SBOM, ${SBOM_NAMES[s.format]}` })),
+  ]
   const rows = files.map((f) => {
     const name = f.path.slice(f.path.lastIndexOf('/') + 1)
     const link = report.uploaded.find((u) => u.name === name)
-    return `| ${link ? `[${escapeHtml(name)}](${link.url})` : escapeHtml(name)} | ${formatSize(f.bytes)} | \`sha256:${f.sha256}\` |`
+    const kind = f.kind ? ` (${f.kind})` : ''
+    return `| ${link ? `[${escapeHtml(name)}](${link.url})` : escapeHtml(name)}${kind} | ${formatSize(f.bytes)} | \`sha256:${f.sha256}\` |`
   })
-  return ['### Image', '', '| File | Size | Digest |', '| --- | ---: | --- |', ...rows, '']
+  const oci = packed.oci
+  return [
+    '### Image',
+    '',
+    '| File | Size | Digest |',
+    '| --- | ---: | --- |',
+    ...rows,
+    '',
+    ...(oci ? [`**OCI image:** manifest \`${oci.manifest.digest}\``, ''] : []),
+    ...(report.pushed
+      ? [
+          `**Pushed:** ${report.pushed.references.map((r) => `\`${escapeHtml(r)}\``).join(', ')}`,
+          '',
+        ]
+      : []),
+  ]
 }
+
+const SBOM_NAMES = { spdx: 'SPDX 2.3', cyclonedx: 'CycloneDX 1.6' } as const
 
 function cacheSection(report: BuildReport): string[] {
   const list = (cpvs: readonly string[]): string =>

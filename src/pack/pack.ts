@@ -25,6 +25,7 @@ import { PACK_FORMATS } from './formats/index.ts'
 import { type Normalization, normalizeRootfs } from './normalize.ts'
 import { MAX_EPOCH, type PackSettings } from './settings.ts'
 import type { Artifact } from './tar.ts'
+import type { OciImage } from '../oci/image.ts'
 
 /** The format of these settings (validateCompression accepted its name). */
 export function packFormat(settings: Pick<PackSettings, 'format'>): PackFormat {
@@ -60,7 +61,11 @@ export interface PackSpec {
 export interface PackResult extends Artifact {
   /** Format lxc: the metadata tarball for lxc-create -t local --metadata. */
   readonly metadata?: Artifact
+  /** Format oci: the image layout and its digests. */
+  readonly oci?: OciImage
   readonly normalized: Normalization
+  /** The source date epoch every time in it is clamped to. */
+  readonly epoch: number
 }
 
 /** Packs the rootfs (and whatever its format adds) into spec.outputDir. */
@@ -113,8 +118,14 @@ export async function pack(runner: Runner, spec: PackSpec): Promise<PackResult> 
         `normalized: removed ${normalized.removed.length} files (${summarize(normalized.removed)}), rewrote ${normalized.rewritten.length} (${summarize(normalized.rewritten)})`,
       )
     }
-    const { image, metadata } = await write(runner)
-    return { ...image, ...(metadata ? { metadata } : {}), normalized }
+    const { image, metadata, oci } = await write(runner)
+    return {
+      ...image,
+      ...(metadata ? { metadata } : {}),
+      ...(oci ? { oci } : {}),
+      normalized,
+      epoch: spec.epoch,
+    }
   } finally {
     for (const dir of ['normalize', ...format.scratch])
       rmSync(path.join(spec.workDir, dir), { recursive: true, force: true })

@@ -102,13 +102,7 @@ export async function describeFile(file: string): Promise<Artifact> {
 export async function archiveFiles(
   runner: Runner,
   tools: PackTools,
-  spec: {
-    readonly files: Readonly<Record<string, string>>
-    readonly dir: string
-    readonly epoch: number
-    readonly compression: Compression
-    readonly level: number | undefined
-  },
+  spec: TreeSpec & { readonly files: Readonly<Record<string, string>> },
   file: string,
 ): Promise<Artifact> {
   rmSync(spec.dir, { recursive: true, force: true })
@@ -119,6 +113,23 @@ export async function archiveFiles(
     chmodSync(at, 0o644) // whatever the umask
   }
   chmodSync(spec.dir, 0o755)
+  return archiveTree(runner, tools, spec, file)
+}
+
+export interface TreeSpec {
+  readonly dir: string
+  readonly epoch: number
+  readonly compression: Compression
+  readonly level: number | undefined
+}
+
+/** A directory the action wrote, packed unprivileged as root's with every time the epoch. */
+export async function archiveTree(
+  runner: Runner,
+  tools: PackTools,
+  spec: TreeSpec,
+  file: string,
+): Promise<Artifact> {
   await archive(
     runner,
     {
@@ -131,6 +142,23 @@ export async function archiveFiles(
     file,
   )
   return describeFile(file)
+}
+
+/** `compressor < input > output`, unprivileged (a tarball the action already wrote). */
+export async function compressFile(
+  runner: Runner,
+  tools: Pick<PackTools, 'zstd' | 'xz' | 'gzip'>,
+  compression: Exclude<Compression, 'none'>,
+  level: number | undefined,
+  input: string,
+  output: string,
+): Promise<Artifact> {
+  const compressor = compressorArgs(compression, level)
+  const command = compressor && tools[compressor.command]
+  if (!compressor || !command)
+    throw new BuildError(`${compression} is needed for compression ${compression}`)
+  await runPipeline(runner.privilege, [{ file: command, args: compressor.args }], output, input)
+  return describeFile(output)
 }
 
 /** The rootfs, privileged, as `<outputDir>/<fileName>` in the job's compression. */

@@ -7,16 +7,9 @@ import { createHash } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BuildError } from '../util/errors.ts'
+import { type Descriptor, MEDIA_TYPES, REF_NAME } from '../oci/image.ts'
 
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
-export const REF_NAME = 'org.opencontainers.image.ref.name'
-
-export interface Descriptor {
-  readonly mediaType: string
-  readonly digest: string
-  readonly size: number
-  readonly annotations?: Readonly<Record<string, string>>
-}
+const OCI_MANIFEST = MEDIA_TYPES.manifest
 
 export interface LayoutImage {
   /** The manifest's exact bytes, as pushed. */

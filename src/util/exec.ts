@@ -179,12 +179,15 @@ export function lastLines(text: string, count: number): string[] {
  * connected to the next one's stdin in Node, and the last stage's stdout is written to outputFile
  * (created or truncated by this process, so it belongs to the action's user even when a stage runs
  * as root). Throws CommandError for the failing stage furthest down the pipe: when a later stage
- * dies, the earlier ones fail with a broken pipe, which is not the cause.
+ * dies, the earlier ones fail with a broken pipe, which is not the cause. With inputFile, the
+ * first stage reads that file (opened by this process) as its stdin.
  */
 export async function runPipeline(
   privilege: Privilege,
   stages: readonly Command[],
   outputFile: string,
+  /** The first stage's stdin, read by this process; none by default. */
+  inputFile?: string,
 ): Promise<void> {
   if (!stages.length) throw new Error('runPipeline: no stages')
   const last = stages.length - 1
@@ -194,7 +197,7 @@ export async function runPipeline(
       env,
       ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
       reject: false,
-      stdin: i === 0 ? 'ignore' : 'pipe',
+      stdin: i > 0 ? 'pipe' : inputFile === undefined ? 'ignore' : { file: inputFile },
       stdout: i === last ? { file: outputFile } : 'pipe',
       stderr: 'pipe',
       buffer: { stdout: false, stderr: true },

@@ -47,6 +47,12 @@ export const Input = {
   workdir: 'workdir',
   env: 'env',
   smokeTestUser: 'smoke-test-user',
+  exposedPorts: 'exposed-ports',
+  labels: 'labels',
+  push: 'push',
+  registryUsername: 'registry-username',
+  registryToken: 'registry-token',
+  sbom: 'sbom',
 } as const
 export type InputName = (typeof Input)[keyof typeof Input]
 
@@ -72,6 +78,13 @@ export const Output = {
   baseline: 'baseline',
   hostChanges: 'host-changes',
   logsArtifactId: 'logs-artifact-id',
+  ociLayout: 'oci-layout',
+  digest: 'digest',
+  pushed: 'pushed',
+  pushedDigest: 'pushed-digest',
+  sbomSpdx: 'sbom-spdx',
+  sbomCyclonedx: 'sbom-cyclonedx',
+  sbomArtifactId: 'sbom-artifact-id',
 } as const
 
 export const State = {

@@ -1,7 +1,7 @@
 /**
  * Reads every input once, validates all of them before anything is started, and reports every
  * problem at once (one annotation each). The groups are in build.ts, container.ts, cache.ts,
- * output.ts, image.ts and gating; the shared readers in read.ts.
+ * output.ts, image.ts, publish.ts and gating; the shared readers in read.ts.
  */
 import type { CacheSettings } from '../../cache/cache.ts'
 import { InputError } from '../../util/errors.ts'
@@ -12,6 +12,7 @@ import { type GatingSettings, readGatingInputs } from './gating.ts'
 import { type ContainerInputs, parseContainerInputs } from './container.ts'
 import { type ImageSettings, parseImageInputs } from './image.ts'
 import { type OutputInputs, parseOutputInputs } from './output.ts'
+import { parsePublishInputs, type PublishInputs } from './publish.ts'
 import { type GetInput, type InputContext, parseBoolean, reader } from './read.ts'
 
 export type { HostCheck } from '../../host/check-stage.ts'
@@ -21,7 +22,7 @@ export { cacheDirProblem } from './cache.ts'
 export { checkSeccompPolicy, type LxcLine, parseDuration, type UploadLogs } from './container.ts'
 export type { GetInput, InputContext }
 
-export interface Inputs extends BuildInputs, ContainerInputs, OutputInputs {
+export interface Inputs extends BuildInputs, ContainerInputs, OutputInputs, PublishInputs {
   readonly cache: CacheSettings
   readonly gating: GatingSettings
   /** files, run, entrypoint, user, workdir, env, smoke-test-user. */
@@ -41,11 +42,12 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
   )
   const container = parseContainerInputs(r, image)
   const cache = parseCacheInputs(r)
+  const publish = parsePublishInputs(r, output?.pack.format ?? r.get(Input.format))
   // In the order action.yml lists the inputs, whatever order the groups read them in.
   const order: readonly string[] = Object.values(Input)
   const rank = (input: string) => (order.includes(input) ? order.indexOf(input) : order.length)
   const problems = [...r.problems].sort((a, b) => rank(a.input) - rank(b.input))
-  if (problems.length || !build || !output || !container || !cache || !gating || !image)
+  if (problems.length || !build || !output || !container || !cache || !gating || !image || !publish)
     throw new InputError(problems)
-  return { ...build, ...container, ...output, cache, gating, image }
+  return { ...build, ...container, ...output, ...publish, cache, gating, image }
 }

@@ -7,6 +7,7 @@ import type { Runner } from '../../util/exec.ts'
 import type { PackTool, PackTools } from '../../host/tools.ts'
 import type { Compression } from '../compression.ts'
 import type { Artifact } from '../tar.ts'
+import type { OciImage, OciSettings } from '../../oci/image.ts'
 
 /** What the image says about its container, for the formats that carry a configuration. */
 export interface ContainerSpec {
@@ -15,6 +16,8 @@ export interface ContainerSpec {
   /** The kernel's name for it (lxcArchitecture), e.g. x86_64. */
   readonly architecture: string
   readonly description?: string
+  /** Format oci: the image config's and manifest's settings. */
+  readonly oci?: OciSettings
 }
 
 /** One packing of one rootfs, as the format sees it. */
@@ -40,6 +43,8 @@ export interface FormatOutput {
   readonly image: Artifact
   /** A second file that goes with it (format lxc: the metadata tarball). */
   readonly metadata?: Artifact
+  /** Format oci: the image layout and its digests (image is then the layout's archive). */
+  readonly oci?: OciImage
 }
 
 /** Writes the format's files into job.outputDir, after the rootfs was normalized. */

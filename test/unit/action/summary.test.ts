@@ -61,6 +61,7 @@ const report = (overrides: Partial<BuildReport> = {}): BuildReport => ({
   binary: [],
   packed: undefined,
   uploaded: [],
+  sbom: [],
   minimized: undefined,
   ...overrides,
 })

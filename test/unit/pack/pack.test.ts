@@ -111,7 +111,7 @@ describe('validateCompression', () => {
   })
 
   it.each([
-    ['tar', '', '', 'format', "'tar' is not one of rootfs, lxc"],
+    ['tar', '', '', 'format', "'tar' is not one of rootfs, lxc, oci"],
     ['', 'bzip2', '', 'compression', "'bzip2' is not one of zstd, xz, gzip, none"],
     ['', 'ZSTD', '', 'compression', "'ZSTD' is not one of zstd, xz, gzip, none"],
     [

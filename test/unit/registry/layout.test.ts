@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { OCI_MANIFEST, readLayout, REF_NAME } from '../../../src/registry/layout.ts'
+import { MEDIA_TYPES, REF_NAME } from '../../../src/oci/image.ts'
+import { readLayout } from '../../../src/registry/layout.ts'
+
+const OCI_MANIFEST = MEDIA_TYPES.manifest
 import { tempDir, writeFile } from '../helpers.ts'
 
 const sha = (bytes: string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
