@@ -62,7 +62,6 @@ export async function deliver(
   }
   // Only an image that passed its checks is pushed; a push that fails is reported after the
   // outputs, like an upload: the image stays in the layout and the tarball.
-  let pushError: string | undefined
   const unpushed = !inputs.push.length
     ? undefined
     : !report.smoke.passed
@@ -71,13 +70,14 @@ export async function deliver(
         ? 'its size checks failed'
         : undefined
   const oci = packed.oci
-  const pushed =
+  const push =
     inputs.push.length && oci && !unpushed
-      ? await step('Push', () => pushImage(inputs, env, oci)).catch((error: unknown) => {
-          pushError = error instanceof Error ? error.message : String(error)
-          return undefined
-        })
-      : undefined
+      ? await step('Push', () => pushImage(inputs, env, oci)).catch((error: unknown) => ({
+          pushed: undefined,
+          error: error instanceof Error ? error.message : String(error),
+        }))
+      : { pushed: undefined, error: undefined }
+  const { pushed, error: pushError } = push
   const host = await hostCheck(begun, report.hostMerges, inputs.hostCheck)
   try {
     const delivered = { ...report, uploaded, pushed }

@@ -1,12 +1,13 @@
 /**
  * The Push step: format oci's layout to the push input's references, with the credentials of
  * registry-username/registry-token (for the one registry push names), else the runner's Docker
- * config, else, for ghcr.io, the github-token input.
+ * config, else, for ghcr.io, the github-token input. A repository that fails does not stop the
+ * others: what was pushed is returned with the error naming each failed reference.
  */
 import * as core from '@actions/core'
 import type { OciImage } from '../oci/image.ts'
 import { credentialResolver } from '../registry/credentials.ts'
-import { pushLayout } from '../registry/push.ts'
+import { PushFailures, pushLayout, type PushResult } from '../registry/push.ts'
 import { formatReference } from '../registry/reference.ts'
 import type { RunEnv } from './env.ts'
 import type { Inputs } from './inputs/inputs.ts'
@@ -16,7 +17,7 @@ export async function pushImage(
   inputs: Pick<Inputs, 'push' | 'registryUsername' | 'registryToken' | 'gating'>,
   env: Pick<RunEnv, 'actor' | 'home' | 'dockerConfig'>,
   oci: OciImage,
-): Promise<Pushed> {
+): Promise<{ readonly pushed: Pushed | undefined; readonly error: string | undefined }> {
   const registry = inputs.push[0]?.registry
   const credentials = credentialResolver({
     ...(inputs.registryToken && registry
@@ -33,17 +34,25 @@ export async function pushImage(
       : {}),
     env: { HOME: env.home, DOCKER_CONFIG: env.dockerConfig },
   })
-  const results = await pushLayout({
-    layoutDir: oci.layout,
-    layoutRef: oci.tag,
-    references: inputs.push.map(formatReference),
-    credentials,
-    log: (line) => core.info(line),
-  })
-  const digest = results[0]?.digest ?? oci.manifest.digest
+  let results: readonly PushResult[]
+  let error: string | undefined
+  try {
+    results = await pushLayout({
+      layoutDir: oci.layout,
+      layoutRef: oci.tag,
+      references: inputs.push.map(formatReference),
+      credentials,
+      log: (line) => core.info(line),
+    })
+  } catch (failed) {
+    if (!(failed instanceof PushFailures)) throw failed
+    results = failed.pushed
+    error = failed.message
+  }
   const references = results.flatMap((r) =>
     r.references.map((ref) => (ref.includes('@') ? ref : `${ref}@${r.digest}`)),
   )
   for (const ref of references) core.info(`pushed ${ref}`)
-  return { digest, references }
+  const digest = results[0]?.digest
+  return { pushed: digest ? { digest, references } : undefined, error }
 }

@@ -8,7 +8,7 @@
  */
 import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
-import { BuildError } from '../util/errors.ts'
+import { BuildError, PushError } from '../util/errors.ts'
 import { RegistryClient, type RegistryRequest } from './client.ts'
 import type { Credentials } from './credentials.ts'
 import { readLayout, type LayoutImage } from './layout.ts'
@@ -49,7 +49,26 @@ interface Target {
   readonly references: ImageReference[]
 }
 
-/** Pushes the layout's image to every reference, one repository at a time; see the file's head. */
+/**
+ * A push where some repositories failed: each failure (its message names the reference), and what
+ * was pushed to the others.
+ */
+export class PushFailures extends BuildError {
+  readonly failures: readonly PushError[]
+  readonly pushed: readonly PushResult[]
+  constructor(failures: readonly PushError[], pushed: readonly PushResult[]) {
+    super(failures.map((f) => f.message).join('\n'))
+    this.name = 'PushFailures'
+    this.failures = failures
+    this.pushed = pushed
+  }
+}
+
+/**
+ * Pushes the layout's image to every reference, one repository at a time; see the file's head.
+ * A repository that fails does not stop the others: PushFailures names every failure after all
+ * were tried.
+ */
 export async function pushLayout(spec: PushSpec): Promise<PushResult[]> {
   const log = spec.log ?? (() => undefined)
   const references = spec.references.map((text) => {
@@ -62,39 +81,57 @@ export async function pushLayout(spec: PushSpec): Promise<PushResult[]> {
   // Per registry: which repository each blob went to in this push (the mount source).
   const pushed = new Map<string, Map<string, string>>()
   const results: PushResult[] = []
+  const failures: PushError[] = []
   for (const target of groupByRepository(references)) {
-    let client = clients.get(target.registry)
-    if (!client) {
-      client = new RegistryClient({
-        registry: target.registry,
-        credentials: spec.credentials(target.registry),
-        log,
-        ...(spec.retry ? { retry: spec.retry } : {}),
-      })
-      clients.set(target.registry, client)
+    try {
+      results.push(await pushTarget(spec, image, target, clients, pushed, log))
+    } catch (error) {
+      if (!(error instanceof PushError)) throw error
+      failures.push(error)
     }
-    const seen = pushed.get(target.registry) ?? new Map<string, string>()
-    pushed.set(target.registry, seen)
-    const first = formatReference(target.first)
-    checkDigests(client, target, image)
-    for (const blob of image.blobs) {
-      const how = await pushBlob(client, target.repository, first, blob, seen.get(blob.digest))
-      log(`${first}: blob ${short(blob.digest)} ${how}`)
-      seen.set(blob.digest, target.repository)
-    }
-    const done: string[] = []
-    for (const reference of target.references) {
-      const pushedAs = await putManifest(client, reference, image)
-      log(`${pushedAs}: manifest ${short(image.manifestDigest)} pushed`)
-      done.push(pushedAs)
-    }
-    results.push({
-      repository: repositoryName(target),
-      digest: image.manifestDigest,
-      references: done,
-    })
   }
+  if (failures.length) throw new PushFailures(failures, results)
   return results
+}
+
+async function pushTarget(
+  spec: PushSpec,
+  image: LayoutImage,
+  target: Target,
+  clients: Map<string, RegistryClient>,
+  pushed: Map<string, Map<string, string>>,
+  log: (line: string) => void,
+): Promise<PushResult> {
+  let client = clients.get(target.registry)
+  if (!client) {
+    client = new RegistryClient({
+      registry: target.registry,
+      credentials: spec.credentials(target.registry),
+      log,
+      ...(spec.retry ? { retry: spec.retry } : {}),
+    })
+    clients.set(target.registry, client)
+  }
+  const seen = pushed.get(target.registry) ?? new Map<string, string>()
+  pushed.set(target.registry, seen)
+  const first = formatReference(target.first)
+  checkDigests(client, target, image)
+  for (const blob of image.blobs) {
+    const how = await pushBlob(client, target.repository, first, blob, seen.get(blob.digest))
+    log(`${first}: blob ${short(blob.digest)} ${how}`)
+    seen.set(blob.digest, target.repository)
+  }
+  const done: string[] = []
+  for (const reference of target.references) {
+    const pushedAs = await putManifest(client, reference, image)
+    log(`${pushedAs}: manifest ${short(image.manifestDigest)} pushed`)
+    done.push(pushedAs)
+  }
+  return {
+    repository: repositoryName(target),
+    digest: image.manifestDigest,
+    references: done,
+  }
 }
 
 function groupByRepository(references: readonly ImageReference[]): Target[] {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Credentials } from '../../src/registry/credentials.ts'
-import { pushLayout, type PushSpec } from '../../src/registry/push.ts'
+import { PushFailures, pushLayout, type PushSpec } from '../../src/registry/push.ts'
 import { PushError } from '../../src/util/errors.ts'
 import { freePort } from './azurite.ts'
 import { skipUnless } from '../support/prerequisites.ts'
@@ -132,8 +132,7 @@ describe.skipIf(skip)('pushLayout to docker-registry', () => {
     } finally {
       spy.mockRestore()
     }
-    expect(error).toBeInstanceOf(PushError)
-    const pushError = error as PushError
+    const pushError = onlyFailure(error)
     expect(pushError.step).toBe('auth')
     expect(pushError.status).toBe(401)
     expect(pushError.message).toContain(
@@ -149,14 +148,13 @@ describe.skipIf(skip)('pushLayout to docker-registry', () => {
 
   it('names the URL and the cause when the registry is unreachable', async () => {
     const port = await freePort()
-    const error = await push([`127.0.0.1:${port}/gone/app:1`]).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(PushError)
-    expect((error as PushError).message).toMatch(
+    const error = onlyFailure(await push([`127.0.0.1:${port}/gone/app:1`]).catch((e: unknown) => e))
+    expect(error.message).toMatch(
       new RegExp(
         `cannot reach http://127\\.0\\.0\\.1:${port}/v2/gone/app/blobs/sha256:[0-9a-f]+: .*ECONNREFUSED`,
       ),
     )
-    expect((error as PushError).message).toContain(`127.0.0.1:${port}/gone/app:1`)
+    expect(error.message).toContain(`127.0.0.1:${port}/gone/app:1`)
     expect(delays).toEqual([500, 1000, 2000])
   })
 
@@ -184,8 +182,7 @@ describe.skipIf(skip)('pushLayout to docker-registry', () => {
   it('gives up after the retries on a persistent 503, naming the reference and the blob step', async () => {
     proxy.fault({ kind: 'status', status: 503, match: blobPut, times: Infinity })
     const error = await push([`${proxy.host}/down/app:1`]).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(PushError)
-    const pushError = error as PushError
+    const pushError = onlyFailure(error)
     expect(pushError.step).toBe('blob upload')
     expect(pushError.status).toBe(503)
     expect(pushError.message).toContain(`push of ${proxy.host}/down/app:1 to ${proxy.host}`)
@@ -194,4 +191,26 @@ describe.skipIf(skip)('pushLayout to docker-registry', () => {
     expect(count('PUT', /blobs\/uploads/, 503)).toBe(4)
     expect(delays).toEqual([500, 1000, 2000])
   })
+
+  it('tries every repository: one that fails does not stop the others, and is named', async () => {
+    const port = await freePort()
+    const error = await push([`127.0.0.1:${port}/gone/app:1`, `${proxy.host}/other/app:1`]).catch(
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(PushFailures)
+    const failures = error as PushFailures
+    expect(failures.failures.map((f) => f.reference)).toEqual([`127.0.0.1:${port}/gone/app:1`])
+    expect(failures.pushed.map((p) => p.references)).toEqual([[`${proxy.host}/other/app:1`]])
+    expect(failures.message).toContain(`127.0.0.1:${port}/gone/app:1`)
+    expect(pullDigest(registry, 'other/app:1', join(dir, 'pull'))).toBe(layout.manifestDigest)
+  })
 })
+
+/** The one failure of a push that failed. */
+function onlyFailure(error: unknown): PushError {
+  expect(error).toBeInstanceOf(PushFailures)
+  const { failures } = error as PushFailures
+  expect(failures).toHaveLength(1)
+  expect(failures[0]).toBeInstanceOf(PushError)
+  return failures[0] as PushError
+}
