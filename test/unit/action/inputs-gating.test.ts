@@ -123,6 +123,7 @@ describe('docs/workflows', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.yml'))
   const actionYml = parse(readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as {
     inputs: Record<string, unknown>
+    outputs: Record<string, unknown>
   }
   // action.yml's inputs once wired, plus the ones this part proposes.
   const declared = new Set([...Object.keys(actionYml.inputs), ...Object.values(GatingInput)])
@@ -140,6 +141,32 @@ describe('docs/workflows', () => {
     permissions?: Record<string, string>
     jobs?: Record<string, Job>
   }
+
+  const LXCMIN_USES = /^(\.\/|[^/]+\/lxcmin@)/
+  // The ids of the lxcmin steps anywhere in a parsed workflow or README snippet.
+  const lxcminIds = (node: unknown, ids = new Set<string>()): Set<string> => {
+    if (Array.isArray(node)) for (const item of node) lxcminIds(item, ids)
+    else if (node && typeof node === 'object') {
+      const step = node as Step & { id?: unknown }
+      if (
+        typeof step.uses === 'string' &&
+        LXCMIN_USES.test(step.uses) &&
+        typeof step.id === 'string'
+      )
+        ids.add(step.id)
+      for (const value of Object.values(node)) lxcminIds(value, ids)
+    }
+    return ids
+  }
+  // Every steps.<id>.outputs.<name> whose <id> is an lxcmin step, as `<id>.<name>`.
+  const lxcminOutputRefs = (text: string, ids: ReadonlySet<string>): string[] =>
+    [...text.matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)]
+      .filter((m) => ids.has(m[1] ?? ''))
+      .map((m) => `${m[1] ?? ''}.${m[2] ?? ''}`)
+  const undeclaredOutputs = (refs: readonly string[]): string[] =>
+    refs.filter((ref) => !Object.hasOwn(actionYml.outputs, ref.slice(ref.indexOf('.') + 1)))
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  const readmeBlocks = [...readme.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '')
 
   it('has the three examples', () => {
     expect(files).toEqual(expect.arrayContaining(['pr-gating.yml', 'nightly.yml', 'matrix.yml']))
@@ -159,5 +186,39 @@ describe('docs/workflows', () => {
         if (String(inputs.comment) === 'true') expect(permissions['pull-requests']).toBe('write')
       }
     }
+  })
+
+  it.each(files)('%s reads only outputs that action.yml declares', (file) => {
+    const text = readFileSync(path.join(dir, file), 'utf8')
+    const refs = lxcminOutputRefs(text, lxcminIds(parse(text)))
+    expect(undeclaredOutputs(refs), file).toEqual([])
+    // Not vacuous: the nightly reads the outputs that attest takes.
+    if (file === 'nightly.yml')
+      expect(refs).toEqual(expect.arrayContaining(['image.digest', 'image.sbom-spdx']))
+  })
+
+  it("README's yaml snippets use only declared inputs and outputs", () => {
+    // One scope: a later snippet may read the outputs of a step an earlier one shows.
+    const ids = new Set<string>()
+    const inputs: string[] = []
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(collect)
+      else if (node && typeof node === 'object') {
+        const step = node as Step
+        if (typeof step.uses === 'string' && LXCMIN_USES.test(step.uses))
+          inputs.push(...Object.keys(step.with ?? {}))
+        Object.values(node).forEach(collect)
+      }
+    }
+    for (const block of readmeBlocks) {
+      const parsed: unknown = parse(block)
+      lxcminIds(parsed, ids)
+      collect(parsed)
+    }
+    expect(inputs.filter((name) => !declared.has(name))).toEqual([])
+    const refs = readmeBlocks.flatMap((block) => lxcminOutputRefs(block, ids))
+    // The README shows the outputs it explains (digest, sbom-spdx, tarball, ...).
+    expect(refs).toEqual(expect.arrayContaining(['service.digest', 'service.sbom-spdx']))
+    expect(undeclaredOutputs(refs)).toEqual([])
   })
 })
