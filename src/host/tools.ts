@@ -37,6 +37,8 @@ export const COMMAND_PACKAGES = {
   cp: 'sys-apps/coreutils',
   chmod: 'sys-apps/coreutils',
   touch: 'sys-apps/coreutils',
+  sha256sum: 'sys-apps/coreutils',
+  sha1sum: 'sys-apps/coreutils',
   find: 'sys-apps/findutils',
   tar: 'app-arch/tar',
   zstd: 'app-arch/zstd',

@@ -3,6 +3,7 @@
  * portage/vdb.ts, the one reader of the package database) with their licences, sources,
  * dependencies and the files of theirs that are still on disk, and the image's own files.
  */
+import { findCommand } from '../host/tools.ts'
 import { createHash } from 'node:crypto'
 import { lstatSync, readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -165,9 +166,9 @@ export async function hashFiles(
   }
   for (let i = 0; i < denied.length; i += CHUNK) {
     const chunk = denied.slice(i, i + CHUNK)
-    const sums = async (file: string): Promise<string[]> => {
+    const sums = async (command: 'sha256sum' | 'sha1sum'): Promise<string[]> => {
       const result = await runner.run({
-        file,
+        file: findCommand(command),
         args: ['--', ...chunk.map((f) => f.host)],
         privileged: true,
       })

@@ -1,4 +1,5 @@
 /** Files this user may not read are hashed by sha256sum and sha1sum through the runner, privileged. */
+import { findCommand } from '../../../src/host/tools.ts'
 import path from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { hashFiles } from '../../../src/sbom/inventory.ts'
@@ -31,7 +32,7 @@ describe('hashFiles', () => {
       [odd]: ['2'.repeat(64), 'b'.repeat(40)],
     }
     const { runner, calls } = recordingRunner(({ command }) => {
-      const index = command.file === 'sha256sum' ? 0 : 1
+      const index = path.basename(command.file) === 'sha256sum' ? 0 : 1
       const files = command.args.slice(1)
       // sha256sum escapes a name with a backslash and marks the line with a leading one.
       const lines = files.map(
@@ -50,8 +51,8 @@ describe('hashFiles', () => {
       { path: '/secret\\odd', sha256: '2'.repeat(64), sha1: 'b'.repeat(40) },
     ])
     expect(calls.map((c) => c.command)).toEqual([
-      { file: 'sha256sum', args: ['--', secret, odd], privileged: true },
-      { file: 'sha1sum', args: ['--', secret, odd], privileged: true },
+      { file: findCommand('sha256sum'), args: ['--', secret, odd], privileged: true },
+      { file: findCommand('sha1sum'), args: ['--', secret, odd], privileged: true },
     ])
   })
 
