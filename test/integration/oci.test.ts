@@ -130,7 +130,9 @@ const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(b
 const skopeo = (...args: string[]): string => execFileSync('skopeo', args, { encoding: 'utf8' })
 
 interface Spdx {
+  relationships: { spdxElementId: string; relationshipType: string; relatedSpdxElement: string }[]
   packages: {
+    SPDXID: string
     name: string
     externalRefs?: { referenceLocator: string }[]
     versionInfo?: string
@@ -282,6 +284,30 @@ describe.skipIf(skip)('format oci', () => {
         checksumValue: sha256(readFileSync(path.join(rootfs, 'etc/lxcmin-daemon.conf'))),
       })
       expect(result.summary).toContain('lxcmin-daemon.spdx.json')
+      // Gentoo's facts about each package: licences mapped (glibc's inner-net is not in the test
+      // repository's license-mapping.conf), dependencies from RDEPEND, and only the files left.
+      const pkg = (name: string) => spdx.packages.find((p) => p.name === name)
+      const bash = pkg('app-shells/bash')
+      expect(bash?.externalRefs?.[0]?.referenceLocator).toMatch(
+        /^pkg:ebuild\/app-shells\/bash@5\.2_p15\?repository=lxcmin-gentoo$/,
+      )
+      expect(bash?.licenseDeclared).toBe('GPL-3.0-or-later')
+      expect(pkg('sys-libs/glibc')?.licenseDeclared).toContain('LicenseRef-Gentoo-inner-net')
+      expect(spdx.relationships).toContainEqual({
+        spdxElementId: pkg('net-misc/lxcmin-daemon')?.SPDXID,
+        relationshipType: 'DEPENDS_ON',
+        relatedSpdxElement: pkg('acct-user/lxcmin-daemon')?.SPDXID,
+      })
+      expect(spdx.relationships).toContainEqual({
+        spdxElementId: bash?.SPDXID,
+        relationshipType: 'DEPENDS_ON',
+        relatedSpdxElement: pkg('sys-libs/readline')?.SPDXID,
+      })
+      // closure removed most of the packages' files: each file listed is still in the image.
+      expect(spdx.files.length).toBeGreaterThan(10)
+      for (const f of spdx.files)
+        expect(lstatSync(path.join(rootfs, f.fileName)).isFile()).toBe(true)
+      expect(result.summary).toMatch(/closure removed/)
       // What actions/attest takes: subject-digest, subject-path, sbom-path (at most 16 MB).
       expect(statSync(spdxFile).size).toBeLessThan(16 * 1024 * 1024)
     } finally {
