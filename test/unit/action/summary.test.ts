@@ -11,6 +11,8 @@ import {
   summaryMarkdown,
   withinBudget,
 } from '../../../src/action/summary.ts'
+import { buildOutputs } from '../../../src/action/outputs.ts'
+import type { Sandbox } from '../../../src/host/sandbox.ts'
 
 const MiB = 1024 ** 2
 
@@ -345,5 +347,69 @@ describe('escapeHtml', () => {
     ['plain', 'plain'],
   ])('%j is %j', (text, escaped) => {
     expect(escapeHtml(text)).toBe(escaped)
+  })
+})
+
+describe('an OCI image with its SBOM, pushed', () => {
+  const digest = `sha256:${'a'.repeat(64)}`
+  const oci = {
+    layout: '/s/out/bash.oci',
+    tag: 'latest',
+    manifest: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 500 },
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest, size: 400 },
+    layer: { mediaType: 'x', digest, size: 3, diffId: digest },
+  }
+  const packed = {
+    path: '/s/out/bash.oci.tar',
+    bytes: 4096,
+    sha256: 'b'.repeat(64),
+    oci,
+    normalized: { removed: [], rewritten: [] },
+    epoch: 0,
+  }
+  const sbom = {
+    format: 'spdx' as const,
+    path: '/s/out/bash.spdx.json',
+    bytes: 2048,
+    sha256: 'c'.repeat(64),
+    packages: 4,
+    files: 9,
+  }
+  const built = report({
+    packed,
+    sbom: [sbom],
+    uploaded: [{ name: 'bash.spdx.json', id: 7, url: 'https://x/7' }],
+    pushed: { digest, references: [`ghcr.io/o/bash:1@${digest}`] },
+  })
+
+  it('the summary names the archive, the SBOM (linked), the manifest and the pushes', () => {
+    const markdown = summaryMarkdown(built)
+    expect(markdown).toContain(`| bash.oci.tar | 4.00 KiB | \`sha256:${'b'.repeat(64)}\` |`)
+    expect(markdown).toContain(
+      `| [bash.spdx.json](https://x/7) (SBOM, SPDX 2.3) | 2.00 KiB | \`sha256:${'c'.repeat(64)}\` |`,
+    )
+    expect(markdown).toContain(`**OCI image:** manifest \`${digest}\``)
+    expect(markdown).toContain(`**Pushed:** \`ghcr.io/o/bash:1@${digest}\``)
+  })
+
+  it('the outputs: layout, digest, SBOM paths and artifact, pushes', () => {
+    const outputs = buildOutputs(built, {
+      rootfs: '/s/rootfs',
+      lxcConfig: '/s/config',
+      dir: '/s',
+    } as Sandbox)
+    expect(outputs).toMatchObject({
+      tarball: '/s/out/bash.oci.tar',
+      'oci-layout': '/s/out/bash.oci',
+      digest,
+      'sbom-spdx': '/s/out/bash.spdx.json',
+      'sbom-artifact-id': '7',
+      pushed: `ghcr.io/o/bash:1@${digest}`,
+      'pushed-digest': digest,
+    })
+    expect(outputs).not.toHaveProperty('sbom-cyclonedx')
+    expect(
+      buildOutputs(report(), { rootfs: '', lxcConfig: '', dir: '' } as Sandbox),
+    ).not.toHaveProperty('digest')
   })
 })
