@@ -40,6 +40,19 @@ export interface ClientOptions {
   readonly credentials: Credentials | undefined
   readonly retry?: Partial<RetryPolicy>
   readonly log?: (line: string) => void
+  /** The time a request without a body may take (a registry that never answers); default 60 s. */
+  readonly timeoutMs?: number
+}
+
+export const REQUEST_TIMEOUT_MS = 60_000
+/** The slowest upload taken for alive: a body adds its bytes at this rate to the timeout. */
+export const MIN_BYTES_PER_SECOND = 256 * 1024
+
+const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`
+
+/** How long a request may take until its answer's headers: the base, plus its body's bytes at the slowest rate. */
+export function requestTimeoutMs(base: number, bodyBytes = 0): number {
+  return base + Math.ceil((bodyBytes / MIN_BYTES_PER_SECOND) * 1000)
 }
 
 /** What fetch takes as a body (the DOM lib's BodyInit is not loaded). */
@@ -62,6 +75,7 @@ export class RegistryClient {
   readonly #secrets: string[] = []
   /** Authorization header values by scope set. */
   readonly #auth = new Map<string, string>()
+  readonly #timeoutMs: number
   #basic: string | undefined
 
   constructor(options: ClientOptions) {
@@ -70,6 +84,7 @@ export class RegistryClient {
     this.policy = { ...DEFAULT_RETRY, ...options.retry }
     this.#credentials = options.credentials
     this.#log = options.log ?? (() => undefined)
+    this.#timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS
     const c = options.credentials
     if (c) {
       this.#mask(c.password)
@@ -180,11 +195,16 @@ export class RegistryClient {
         method: request.method,
         headers,
         redirect: 'manual',
+        signal: AbortSignal.timeout(requestTimeoutMs(this.#timeoutMs, made?.length)),
         ...(made ? { body: made.body, duplex: 'half' } : {}),
       })
     } catch (error) {
+      const why =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? `no answer within ${seconds(requestTimeoutMs(this.#timeoutMs, made?.length))}`
+          : networkCause(error)
       throw new TransientFailure(
-        `cannot reach ${shown(url)}: ${networkCause(error)}`,
+        `cannot reach ${shown(url)}: ${why}`,
         {},
         {
           cause: error,

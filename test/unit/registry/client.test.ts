@@ -1,7 +1,11 @@
 // The auth handshake and retries of RegistryClient against a tiny in-process HTTP server.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { RegistryClient, type RegistryRequest } from '../../../src/registry/client.ts'
+import {
+  RegistryClient,
+  type RegistryRequest,
+  requestTimeoutMs,
+} from '../../../src/registry/client.ts'
 import type { Credentials } from '../../../src/registry/credentials.ts'
 import { PushError } from '../../../src/util/errors.ts'
 
@@ -274,5 +278,26 @@ describe('RegistryClient retries', () => {
       `push of ${host}/a:1 to ${host} failed at the manifest put: HTTP 503 Service Unavailable (4 attempts)`,
     )
     expect(seen).toHaveLength(4)
+  })
+
+  it('gives up on a registry that never answers, after the timeout of each try', async () => {
+    handle = () => undefined // accepts the request, never answers
+    const c = new RegistryClient({
+      registry: host,
+      credentials: undefined,
+      timeoutMs: 100,
+      retry: { attempts: 2, sleep: (ms) => Promise.resolve(void slept.push(ms)) },
+    })
+    const error = await c.send(request([])).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(PushError)
+    expect((error as PushError).message).toMatch(
+      /cannot reach http:\/\/127\.0\.0\.1:\d+\/v2\/a\/blobs\/sha256:x: no answer within 0\.1 s/,
+    )
+    expect(seen).toHaveLength(2)
+  })
+
+  it('a body adds its bytes at the slowest rate taken for alive to the timeout', () => {
+    expect(requestTimeoutMs(60_000)).toBe(60_000)
+    expect(requestTimeoutMs(60_000, 100 * 1024 * 1024)).toBe(60_000 + 400_000)
   })
 })
