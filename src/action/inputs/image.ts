@@ -8,7 +8,7 @@ import { lstatSync } from 'node:fs'
 import path from 'node:path'
 import { splitCommand } from '../../util/argv.ts'
 import { Input, type InputName } from '../../util/names.ts'
-import { CONTROL_RE, type GetInput, type Problem } from './read.ts'
+import { CONTROL_RE, type GetInput, lines, type Problem } from './read.ts'
 import type { EnvVar, ImageSettings, OwnerRule, SmokeUser } from '../../rootfs/image-settings.ts'
 
 export type { EnvVar, ImageSettings, OwnerRule, SmokeUser }
@@ -16,13 +16,6 @@ export type { EnvVar, ImageSettings, OwnerRule, SmokeUser }
 const OWNER_RE = /^(?:[A-Za-z_][A-Za-z0-9_.-]*\$?|\d+)?(?::(?:[A-Za-z_][A-Za-z0-9_.-]*|\d+))?$/
 const USER_RE = /^(?:[A-Za-z_][A-Za-z0-9_.-]*\$?|\d+)(?::(?:[A-Za-z_][A-Za-z0-9_.-]*|\d+))?$/
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
-
-function lines(text: string): string[] {
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-}
 
 /** An absolute path inside the image, normalised; undefined when it is not one. */
 export function imagePath(text: string): string | undefined {

@@ -6,7 +6,7 @@
 import { SBOM_FORMATS, type SbomChoice } from '../../sbom/sbom.ts'
 import { type ImageReference, parseReference } from '../../registry/reference.ts'
 import { Input } from '../../util/names.ts'
-import { CONTROL_RE, type Reader } from './read.ts'
+import { CONTROL_RE, lines, type Reader } from './read.ts'
 
 export interface PublishInputs {
   /** port/protocol, e.g. 8080/tcp, sorted, each once. */
@@ -21,13 +21,6 @@ export interface PublishInputs {
 
 const PORT_RE = /^(\d{1,5})(?:\/(tcp|udp|sctp))?$/
 const LABEL_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/
-
-function lines(text: string): string[] {
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-}
 
 export function parsePublishInputs(r: Reader, format: string): PublishInputs | undefined {
   const exposedPorts = new Set<string>()

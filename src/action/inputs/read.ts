@@ -61,6 +61,14 @@ export function reader(get: GetInput, context: InputContext): Reader {
   }
 }
 
+/** One entry per line, trimmed; empty lines and # comments left out. */
+export function lines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+}
+
 export function words(text: string): string[] {
   return text.split(/\s+/).filter(Boolean)
 }
