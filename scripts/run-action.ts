@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import {
   mkdirSync,
+  chmodSync,
   mkdtempSync,
   rmSync,
   readdirSync,
@@ -439,6 +440,8 @@ export async function runAction(run: ActionRun = {}): Promise<ActionResult> {
   let runnerTemp = run.runnerTemp
   if (runnerTemp === undefined) {
     runnerTemp = mkdtempSync(path.join(tmpdir(), 'lxcmin-runner-'))
+    // As the runner makes its _temp: with umask 022, so others may enter.
+    chmodSync(runnerTemp, 0o755)
     madeRunnerTemps.push(runnerTemp)
   }
   const files = path.join(runnerTemp, '_runner_file_commands')

@@ -14,9 +14,27 @@ import { explained, makeConfFragment, minimizeRootfs } from '../minimize/stage.t
 import { packImage } from '../pack/image.ts'
 import type { PackResult } from '../pack/pack.ts'
 import { BASELAYOUT, VIRTUAL_LIBC } from '../portage/atoms.ts'
-import { type ConfigRoot, etcPortage, VOLATILE_LINES } from '../portage/config-root.ts'
+import {
+  type BinhostConfig,
+  type ConfigRoot,
+  etcPortage,
+  VOLATILE_LINES,
+} from '../portage/config-root.ts'
 import type { PlanEntry } from '../portage/emerge.ts'
-import { configurePortage, mergeWithFallback, planRequest, type Target } from '../portage/merge.ts'
+import {
+  configurePortage,
+  hostEroot,
+  mergeWithFallback,
+  planRequest,
+  pretend,
+  type Target,
+} from '../portage/merge.ts'
+import {
+  checkReachable,
+  refuseSource,
+  reportProvenance,
+  setUpBinhosts,
+} from '../portage/binhost-stage.ts'
 import { resolveInit, smokeRunAs } from '../rootfs/entrypoint.ts'
 import { copyFiles } from '../rootfs/files.ts'
 import { finishRootfs } from '../rootfs/finish.ts'
@@ -55,6 +73,8 @@ export interface Prepared {
   readonly config: ConfigRoot
   readonly target: Target
   readonly plan: { readonly entries: readonly PlanEntry[]; readonly onHost: readonly PlanEntry[] }
+  /** The binary hosts, with binhost set. */
+  readonly binhost: BinhostConfig | undefined
 }
 
 export async function prepare(
@@ -71,6 +91,17 @@ export async function prepare(
     host.tools,
   )
   await step('LXC config', () => writeLxcConfig(sandbox, inputs))
+  const binhost = inputs.binhost.hosts.length
+    ? await step('Binary hosts', () =>
+        setUpBinhosts(inputs.binhost, {
+          runner,
+          path: env.path,
+          sandboxDir: sandbox.dir,
+          pkgdir: cache.pkgdir,
+          hostEroot: () => hostEroot(runner, host.tools.portageq),
+        }),
+      )
+    : undefined
   const config = await step('Portage config root', () =>
     configurePortage(runner, host.tools.portageq, {
       configRoot: sandbox.configRoot,
@@ -88,6 +119,7 @@ export async function prepare(
       },
       buildpkg: cache.enabled,
       extra: makeConfFragment(inputs.minimize, inputs.keepLocales),
+      binhost,
     }),
   )
   const portage: Target = {
@@ -95,14 +127,19 @@ export async function prepare(
     rootfs: sandbox.rootfs,
     configRoot: config.configRoot,
     usepkg: cache.enabled,
+    getbinpkg: binhost !== undefined,
   }
   const atoms = inputs.packages.map((a) => a.text)
   await step('Restore cache', () => cache.restore(portage, config, atoms))
-  const target: Target = { ...portage, usepkg: cache.usesBinaries() }
+  const planned: Target = { ...portage, usepkg: cache.usesBinaries() }
   const plan = await step('Plan', () =>
-    planRequest(runner, target, [BASELAYOUT, ...atoms], inputs.hostDeps),
+    planRequest(runner, planned, [BASELAYOUT, ...atoms], inputs.hostDeps),
   )
-  return { cache, config, target, plan }
+  // A host that cannot be read is not asked again by every merge.
+  const target: Target = binhost
+    ? { ...planned, getbinpkg: checkReachable(binhost, plan.unreachable, inputs.binhost.only) }
+    : planned
+  return { cache, config, target, plan, binhost }
 }
 
 export interface Built {
@@ -117,13 +154,16 @@ export async function assemble(
   env: RunEnv,
   { host, runner }: Begun,
   sandbox: Sandbox,
-  { cache, config, target, plan }: Prepared,
+  { cache, config, target, plan, binhost }: Prepared,
 ): Promise<Built> {
   const atoms = inputs.packages.map((a) => a.text)
   const merge = (name: string, request: readonly string[]) =>
-    step(`Emerge ${name}`, () =>
-      mergeWithFallback(runner, target, request, () => cache.rejectBinaries()),
-    )
+    step(`Emerge ${name}`, async () => {
+      // binhost-only: what this merge would build from source fails it before anything is built.
+      if (binhost && inputs.binhost.only)
+        refuseSource((await pretend(runner, target, request)).entries, sandbox.rootfs, binhost)
+      return mergeWithFallback(runner, target, request, () => cache.rejectBinaries())
+    })
   const base = await merge(BASELAYOUT, [BASELAYOUT])
   // The profile's libc next, when the request needs it: once a libc is in ROOT, Portage adds
   // it to the RDEPEND of everything it builds there (bug 753500), so binary packages built
@@ -133,6 +173,13 @@ export async function assemble(
     : { built: [], binary: [] }
   const rest = await merge(atoms.join(' '), atoms)
   cache.markMerged()
+  const built = [...base.built, ...libc.built, ...rest.built]
+  const binary = [...base.binary, ...libc.binary, ...rest.binary]
+  const provenance = binhost
+    ? await step('Binary hosts: what came from where', () =>
+        reportProvenance(runner, host.tools.rm, sandbox.rootfs, binhost, { built, binary }),
+      )
+    : undefined
   await step('Finish', () => finishRootfs(runner, host.tools, sandbox.rootfs))
   const files = await step('Files', () =>
     copyFiles(runner, sandbox.rootfs, host.tools, inputs.image),
@@ -214,8 +261,9 @@ export async function assemble(
     budget: inputs.sizeBudget,
     smoke,
     cache: cache.entries(),
-    built: [...base.built, ...libc.built, ...rest.built],
-    binary: [...base.binary, ...libc.binary, ...rest.binary],
+    built,
+    binary,
+    provenance,
     packed,
     sbom,
     minimized,

@@ -20,6 +20,8 @@ export function buildOutputs(report: BuildReport, sandbox: Sandbox): Record<stri
     [Output.sandbox]: sandbox.dir,
     [Output.cacheHitDistfiles]: cache.distfiles,
     [Output.cacheHitBinpkgs]: cache.binpkgs,
+    [Output.binaryPackages]: report.binary.join('\n'),
+    [Output.sourcePackages]: report.built.join('\n'),
     ...(report.packed
       ? {
           [Output.tarball]: report.packed.path,

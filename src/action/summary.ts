@@ -5,6 +5,7 @@ import type { Uploaded } from '../github/artifacts.ts'
 import type { CacheEntry } from '../cache/cache.ts'
 import type { MinimizeResult } from '../minimize/minimize.ts'
 import type { PackResult } from '../pack/pack.ts'
+import type { Provenance } from '../portage/binhost-stage.ts'
 import type { PlanEntry } from '../portage/emerge.ts'
 import type { InstalledPackage } from '../portage/vdb.ts'
 import { formatSize } from '../util/units.ts'
@@ -32,6 +33,8 @@ export interface BuildReport {
   /** Packages built from source, and merged from binary packages. */
   readonly built: readonly string[]
   readonly binary: readonly string[]
+  /** With binhost: per package, from which host or the cache, or why from source. */
+  readonly provenance?: Provenance | undefined
   /** The packed image, and its artifacts when uploaded. */
   readonly packed: PackResult | undefined
   readonly uploaded: readonly Uploaded[]
@@ -135,16 +138,34 @@ const SBOM_NAMES = { spdx: 'SPDX 2.3', cyclonedx: 'CycloneDX 1.6' } as const
 function cacheSection(report: BuildReport): string[] {
   const list = (cpvs: readonly string[]): string =>
     cpvs.length ? cpvs.map((c) => `\`${c}\``).join(', ') : 'none'
-  const lines = [
-    `**Built from source:** ${list(report.built)}`,
-    '',
-    `**From binary packages:** ${list(report.binary)}`,
-    '',
-  ]
+  const lines = report.provenance
+    ? provenanceTable(report.provenance)
+    : [
+        `**Built from source:** ${list(report.built)}`,
+        '',
+        `**From binary packages:** ${list(report.binary)}`,
+        '',
+      ]
   if (report.cache.length) {
     lines.unshift(`**Cache:** ${report.cache.map((e) => `${e.kind} ${e.hit}`).join(', ')}`, '')
   }
   return lines
+}
+
+/** Per package: binary (from which host, or the cache) or source, and why source. */
+function provenanceTable(p: Provenance): string[] {
+  const rows = [
+    ...p.binary.map((b) => `| \`${b.cpv}\` | binary | ${escapeHtml(b.from)} |`),
+    ...p.source.map((s) => `| \`${s.cpv}\` | source | ${escapeHtml(s.why ?? '')} |`),
+  ]
+  return [
+    `**Binary packages:** ${p.binary.length}, **built from source:** ${p.source.length}`,
+    '',
+    '| Package | Merged from | Host, or why from source |',
+    '| --- | --- | --- |',
+    ...rows,
+    '',
+  ]
 }
 
 function planSection(plan: readonly PlanEntry[], host: readonly PlanEntry[]): string[] {

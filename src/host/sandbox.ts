@@ -1,5 +1,5 @@
 /** The per-run working directory: everything the build writes lives below it. */
-import { mkdirSync, mkdtempSync, realpathSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync } from 'node:fs'
 import path from 'node:path'
 import * as core from '@actions/core'
 import { BuildError } from '../util/errors.ts'
@@ -41,6 +41,8 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
   const parent = path.join(spec.runnerTemp, 'lxcmin')
   mkdirSync(parent, { recursive: true, mode: 0o755 })
   const dir = mkdtempSync(path.join(parent, sandboxPrefix(spec)))
+  // Like /var/tmp/portage: others may enter, as the user Portage's gpg verifies as (keyring.ts).
+  chmodSync(dir, 0o755)
   const at = (name: string): string => path.join(dir, name)
   const sandbox: Sandbox = {
     dir,

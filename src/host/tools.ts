@@ -44,6 +44,7 @@ export const COMMAND_PACKAGES = {
   zstd: 'app-arch/zstd',
   xz: 'app-arch/xz-utils',
   gzip: 'app-arch/gzip',
+  gpg: 'app-crypt/gnupg',
 } as const
 export type Command = keyof typeof COMMAND_PACKAGES
 

@@ -20,6 +20,7 @@ import { Input } from '../util/names.ts'
 import { missingProfile, resolveProfile } from './profiles.ts'
 import { parseReposConf, reposConfText, repositoryName } from './repos.ts'
 import { isWithin } from '../util/paths.ts'
+import { type Binhost, binreposConfText } from './binhost.ts'
 
 export interface SandboxDirs {
   readonly distdir: string
@@ -37,6 +38,29 @@ export interface MakeConfSpec {
   readonly buildpkg: boolean
   /** More make.conf lines of the action's own (minimize), before the user's files. */
   readonly extra: string
+  /** Binary hosts, and the keyring their packages are verified against. */
+  readonly binhost?: BinhostConfig | undefined
+}
+
+export interface BinhostConfig {
+  readonly hosts: readonly Binhost[]
+  /** BINPKG_GPG_VERIFY_GPG_HOME: the action's keyring; undefined when nothing is verified. */
+  readonly gpgHome: string | undefined
+  /** Whether gpg may verify as nobody (see keyring.ts). */
+  readonly dropPrivileges: boolean
+}
+
+/** make.conf lines for the binary hosts: the action's keyring, no trust helper. */
+export function binhostMakeConf(binhost: BinhostConfig | undefined): string[] {
+  if (!binhost?.hosts.length) return []
+  return [
+    // getuto works under ${ROOT}: the action made the keyring itself (keyring.ts).
+    'PORTAGE_TRUST_HELPER="true"',
+    ...(binhost.gpgHome ? [`BINPKG_GPG_VERIFY_GPG_HOME="${binhost.gpgHome}"`] : []),
+    ...(binhost.gpgHome && !binhost.dropPrivileges
+      ? ['GPG_VERIFY_USER_DROP=""', 'GPG_VERIFY_GROUP_DROP=""']
+      : []),
+  ]
 }
 
 /** make.conf from the inputs. Every directory Portage writes to is inside the sandbox. */
@@ -53,13 +77,14 @@ export function makeConfText(spec: MakeConfSpec): string {
     `PORT_LOGDIR="${path.join(spec.dirs.logdir, 'portage')}"`,
     `EMERGE_LOG_DIR="${spec.dirs.logdir}"`,
     ...(spec.buildpkg ? ['FEATURES="${FEATURES} buildpkg"'] : []),
+    ...binhostMakeConf(spec.binhost),
     spec.extra,
   ].join('\n')
 }
 
 /** Lines of the generated make.conf that name per-run directories: they change nothing built. */
 export const VOLATILE_LINES =
-  /^(DISTDIR|PKGDIR|PORTAGE_TMPDIR|PORTAGE_DEPCACHEDIR|PORT_LOGDIR|EMERGE_LOG_DIR|MAKEOPTS)=/
+  /^(?:(?:DISTDIR|PKGDIR|PORTAGE_TMPDIR|PORTAGE_DEPCACHEDIR|PORT_LOGDIR|EMERGE_LOG_DIR|MAKEOPTS|BINPKG_GPG_VERIFY_GPG_HOME)=|location = )/
 
 /** Where a config root keeps its Portage configuration. */
 export function etcPortage(configRoot: string): string {
@@ -68,7 +93,7 @@ export function etcPortage(configRoot: string): string {
 
 /** Variables that decide where Portage installs: only the action may set them. */
 const ROOT_VARIABLES =
-  /^\s*(?:export\s+)?(ROOT|EROOT|SYSROOT|ESYSROOT|BROOT|EPREFIX|PORTAGE_CONFIGROOT|PORTAGE_TMPDIR|DISTDIR|PKGDIR|PORT_LOGDIR|EMERGE_LOG_DIR|PORTAGE_DEPCACHEDIR)\s*=/m
+  /^\s*(?:export\s+)?(ROOT|EROOT|SYSROOT|ESYSROOT|BROOT|EPREFIX|PORTAGE_CONFIGROOT|PORTAGE_TMPDIR|DISTDIR|PKGDIR|PORT_LOGDIR|EMERGE_LOG_DIR|PORTAGE_DEPCACHEDIR|PORTAGE_BINHOST)\s*=/m
 
 export interface ConfigRootSpec extends MakeConfSpec {
   readonly configRoot: string
@@ -94,6 +119,13 @@ export function writeConfigRoot(spec: ConfigRootSpec): ConfigRoot {
   mkdirSync(path.join(etc, 'make.conf'), { recursive: true })
   mkdirSync(path.join(etc, 'repos.conf'), { recursive: true })
   writeFileSync(path.join(etc, 'make.conf', '00-lxcmin.conf'), makeConfText(spec))
+  if (spec.binhost?.hosts.length) {
+    mkdirSync(path.join(etc, 'binrepos.conf'), { recursive: true })
+    writeFileSync(
+      path.join(etc, 'binrepos.conf', '00-lxcmin.conf'),
+      binreposConfText(spec.binhost.hosts),
+    )
+  }
 
   const host = parseReposConf(spec.hostRepos)
   writeFileSync(path.join(etc, 'repos.conf', '00-host.conf'), spec.hostRepos)
@@ -206,6 +238,10 @@ function layOrCheck(source: string, etc: string | undefined, workspaceDir: strin
     if (entry === 'make.profile') {
       problems.push(
         'make.profile is set by the profile input; remove it from the config directory and set profile instead',
+      )
+    } else if (entry === 'binrepos.conf') {
+      problems.push(
+        "binrepos.conf is written from the binhost input (with a location inside the action's cache and the signatures checked); remove it from the config directory and set binhost instead",
       )
     } else if (entry === 'make.conf' || entry === 'repos.conf') {
       // Ours is a directory of fragments; the user's come after it, flattened in their order.

@@ -16,14 +16,73 @@ export const USEPKG = ['--usepkg', '--binpkg-respect-use=y', '--binpkg-changed-d
 
 export interface EmergeOptions {
   readonly usepkg: boolean
+  /** Fetch binary packages from the hosts of binrepos.conf (the binhost input). */
+  readonly getbinpkg?: boolean
+}
+
+function binpkgArgs(options: EmergeOptions): string[] {
+  return [
+    ...(options.usepkg || options.getbinpkg ? USEPKG : []),
+    ...(options.getbinpkg ? ['--getbinpkg'] : []),
+  ]
 }
 
 export function pretendArgs(atoms: readonly string[], options: EmergeOptions): string[] {
-  return [...COMMON, '--pretend', '--verbose', ...(options.usepkg ? USEPKG : []), ...atoms]
+  return [...COMMON, '--pretend', '--verbose', ...binpkgArgs(options), ...atoms]
 }
 
 export function mergeArgs(atoms: readonly string[], options: EmergeOptions): string[] {
-  return [...COMMON, '--verbose', ...(options.usepkg ? USEPKG : []), ...atoms]
+  return [...COMMON, '--verbose', ...binpkgArgs(options), ...atoms]
+}
+
+/**
+ * The environment of an emerge into the container. With binary hosts, no trust helper for the
+ * build host's root either: getuto would run with the exported ROOT, the container's.
+ */
+export function emergeEnv(
+  rootfs: string,
+  configRoot: string,
+  options: EmergeOptions,
+): Record<string, string> {
+  return {
+    ...portageEnv(rootfs, configRoot),
+    ...(options.getbinpkg ? { PORTAGE_TRUST_HELPER: 'true' } : {}),
+  }
+}
+
+/** `!!! [name] Error fetching binhost package info from '<url>'`: a host that could not be read. */
+export function unreachableBinhosts(output: string): { name: string; url: string }[] {
+  const found = new Map<string, string>()
+  for (const m of stripAnsi(output).matchAll(
+    /^!!! \[([^\]]+)\] Error fetching binhost package info from '([^']*)'/gm,
+  ))
+    if (m[1]) found.set(m[1], m[2] ?? '')
+  return [...found].map(([name, url]) => ({ name, url }))
+}
+
+/** A binary package Portage refused after checking its signature, with gpg's verdict. */
+export interface RefusedPackage {
+  readonly file: string
+  /** BADSIG, NO_PUBKEY, ERRSIG, ... or 'missing' when there was no signature. */
+  readonly status: string
+}
+
+/** Portage's verdict on a package whose signature failed: `!!! ... GnuPG verification failed`. */
+export function refusedPackage(lines: readonly string[]): RefusedPackage | undefined {
+  let status: string | undefined
+  for (const raw of lines) {
+    const line = stripAnsi(raw)
+    const gnupg = /\[GNUPG:\] (BADSIG|NO_PUBKEY|ERRSIG|EXPKEYSIG|REVKEYSIG|EXPSIG)\b/.exec(line)
+    if (gnupg?.[1] && status === undefined) status = gnupg[1]
+    if (/[Ss]ignature (?:is )?(?:missing|not found)|MissingSignature|No signature/.test(line))
+      status ??= 'missing'
+    const failed =
+      /^!!! (?:Error extracting|Invalid binary package:) '([^']+)', GnuPG verification failed/.exec(
+        line,
+      )
+    if (failed?.[1]) return { file: failed[1], status: status ?? 'unknown' }
+  }
+  return undefined
 }
 
 /**

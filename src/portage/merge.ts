@@ -3,6 +3,7 @@ import * as core from '@actions/core'
 import { BuildError, CommandError } from '../util/errors.ts'
 import { describe, type Runner } from '../util/exec.ts'
 import {
+  emergeEnv,
   hostMerges,
   mergeArgs,
   parseFailure,
@@ -11,6 +12,9 @@ import {
   portageEnv,
   pretendArgs,
   type PlanEntry,
+  refusedPackage,
+  type RefusedPackage,
+  unreachableBinhosts,
 } from './emerge.ts'
 import { type ConfigRoot, type ConfigRootSpec, writeConfigRoot } from './config-root.ts'
 
@@ -24,12 +28,19 @@ export interface Target {
   readonly configRoot: string
   /** Use binary packages (and make them: FEATURES=buildpkg is in make.conf then). */
   readonly usepkg: boolean
+  /** Fetch binary packages from the binary hosts in the config root's binrepos.conf. */
+  readonly getbinpkg?: boolean
 }
 
 /** The host's repositories, as repos.conf text. Asked before the container's config root exists. */
 export async function hostReposConf(runner: Runner, portageq: string): Promise<string> {
   return (await runner.run({ file: portageq, args: ['repos_config', '/'], privileged: true }))
     .stdout
+}
+
+/** The build host's EROOT: / on a Gentoo runner. */
+export async function hostEroot(runner: Runner, portageq: string): Promise<string> {
+  return (await runner.run({ file: portageq, args: ['envvar', 'EROOT'] })).stdout.trim() || '/'
 }
 
 /** Writes the container's config root, with the host's repositories as Portage reports them. */
@@ -66,14 +77,24 @@ export async function plan(
   target: Target,
   atoms: readonly string[],
 ): Promise<PlanEntry[]> {
+  return (await pretend(runner, target, atoms)).entries
+}
+
+/** The pretend's entries, and the binary hosts it could not read. */
+export async function pretend(
+  runner: Runner,
+  target: Target,
+  atoms: readonly string[],
+): Promise<{ entries: PlanEntry[]; unreachable: { name: string; url: string }[] }> {
   const command = {
     file: target.emerge,
     args: pretendArgs(atoms, target),
-    env: portageEnv(target.rootfs, target.configRoot),
+    env: emergeEnv(target.rootfs, target.configRoot, target),
     privileged: true,
   }
   const result = await runner.run(command, { allowFailure: true })
   core.info(result.stdout)
+  const unreachable = unreachableBinhosts(`${result.stdout}\n${result.stderr}`)
   if (result.exitCode !== 0) {
     // emerge says why (no ebuilds to satisfy, masked, blocked) on stderr or stdout.
     core.info(result.stderr)
@@ -84,13 +105,15 @@ export async function plan(
       `emerge could not plan ${atoms.join(' ')}:\n${reason.slice(-25).join('\n')}`,
     )
   }
-  return parsePlan(result.stdout)
+  return { entries: parsePlan(result.stdout), unreachable }
 }
 
 export interface Plan {
   readonly entries: readonly PlanEntry[]
   /** What Portage would merge into the build host itself. */
   readonly onHost: readonly PlanEntry[]
+  /** Binary hosts whose index could not be fetched. */
+  readonly unreachable: readonly { readonly name: string; readonly url: string }[]
 }
 
 /** The plan, with build dependencies for the host itself announced, or refused (host-deps). */
@@ -100,7 +123,7 @@ export async function planRequest(
   atoms: readonly string[],
   hostDeps: HostDeps,
 ): Promise<Plan> {
-  const entries = await plan(runner, target, atoms)
+  const { entries, unreachable } = await pretend(runner, target, atoms)
   const onHost = hostMerges(entries, target.rootfs)
   const list = onHost.map((e) => e.cpv).join(', ')
   if (onHost.length && hostDeps === 'deny') {
@@ -114,7 +137,7 @@ export async function planRequest(
       { title: 'host dependencies' },
     )
   }
-  return { entries, onHost }
+  return { entries, onHost, unreachable }
 }
 
 export interface Merged {
@@ -127,11 +150,19 @@ export interface Merged {
 export class MergeError extends BuildError {
   readonly usedBinaries: boolean
   readonly failedPhase: boolean
-  constructor(message: string, usedBinaries: boolean, failedPhase: boolean) {
+  /** A binary package refused for its signature: never retried from source. */
+  readonly refused: (RefusedPackage & { readonly cpv: string | undefined }) | undefined
+  constructor(
+    message: string,
+    usedBinaries: boolean,
+    failedPhase: boolean,
+    refused?: RefusedPackage & { readonly cpv: string | undefined },
+  ) {
     super(message)
     this.name = 'MergeError'
     this.usedBinaries = usedBinaries
     this.failedPhase = failedPhase
+    this.refused = refused
   }
 }
 
@@ -148,7 +179,7 @@ export async function merge(
   const command = {
     file: target.emerge,
     args: mergeArgs(atoms, target),
-    env: portageEnv(target.rootfs, target.configRoot),
+    env: emergeEnv(target.rootfs, target.configRoot, target),
     privileged: true,
   }
   core.info(describe(command))
@@ -167,6 +198,15 @@ export async function merge(
     ? ` The disk is full: "${noSpace}". Free space on the file system of ${target.rootfs} (the runner's temp directory), or build less.`
     : ''
   const failure = parseFailure(result.tail)
+  const refused = refusedPackage(result.tail)
+  if (refused) {
+    const message = `${failure.cpv ?? refused.file}: its binary package ${refused.file} failed the signature check (${refused.status}); it was refused and nothing was merged from it.`
+    core.error(message, { title: 'binary package refused' })
+    throw new MergeError(`emerge ${atoms.join(' ')} failed: ${message}`, true, false, {
+      ...refused,
+      cpv: failure.cpv,
+    })
+  }
   if (failure.cpv) {
     const where = failure.log ? ` Build log: ${failure.log}` : ''
     const message = `${failure.cpv} failed in the ${failure.phase ?? 'unknown'} phase.${full}${where}`
@@ -191,7 +231,8 @@ export async function mergeWithFallback(
   try {
     return await merge(runner, target, atoms)
   } catch (error) {
-    if (!(error instanceof MergeError) || !error.usedBinaries || error.failedPhase) throw error
+    if (!(error instanceof MergeError) || !error.usedBinaries || error.failedPhase || error.refused)
+      throw error
     core.warning(
       `Merging from binary packages failed, building from source instead: ${error.message}`,
       { title: 'binary package cache' },

@@ -6,6 +6,7 @@
 import type { CacheSettings } from '../../cache/cache.ts'
 import { InputError } from '../../util/errors.ts'
 import { Input } from '../../util/names.ts'
+import { type BinhostInputs, parseBinhostInputs } from './binhost.ts'
 import { type BuildInputs, parseBuildInputs } from './build.ts'
 import { parseCacheInputs } from './cache.ts'
 import { type GatingSettings, readGatingInputs } from './gating.ts'
@@ -22,7 +23,8 @@ export { cacheDirProblem } from './cache.ts'
 export { checkSeccompPolicy, type LxcLine, parseDuration, type UploadLogs } from './container.ts'
 export type { GetInput, InputContext }
 
-export interface Inputs extends BuildInputs, ContainerInputs, OutputInputs, PublishInputs {
+export interface Inputs
+  extends BuildInputs, BinhostInputs, ContainerInputs, OutputInputs, PublishInputs {
   readonly cache: CacheSettings
   readonly gating: GatingSettings
   /** files, run, entrypoint, user, workdir, env, smoke-test-user. */
@@ -32,6 +34,7 @@ export interface Inputs extends BuildInputs, ContainerInputs, OutputInputs, Publ
 export function parseInputs(get: GetInput, context: InputContext): Inputs {
   const r = reader(get, context)
   const build = parseBuildInputs(r)
+  const binhost = parseBinhostInputs(r, build?.profile)
   const output = parseOutputInputs(r, build?.name ?? 'lxcmin')
   const gating = readGatingInputs(r, output?.sizeBudget)
   const image = parseImageInputs(
@@ -47,7 +50,17 @@ export function parseInputs(get: GetInput, context: InputContext): Inputs {
   const order: readonly string[] = Object.values(Input)
   const rank = (input: string) => (order.includes(input) ? order.indexOf(input) : order.length)
   const problems = [...r.problems].sort((a, b) => rank(a.input) - rank(b.input))
-  if (problems.length || !build || !output || !container || !cache || !gating || !image || !publish)
+  if (
+    problems.length ||
+    !build ||
+    !output ||
+    !container ||
+    !cache ||
+    !gating ||
+    !image ||
+    !publish ||
+    !binhost
+  )
     throw new InputError(problems)
-  return { ...build, ...container, ...output, ...publish, cache, gating, image }
+  return { ...build, ...binhost, ...container, ...output, ...publish, cache, gating, image }
 }
