@@ -17,10 +17,10 @@
  * (test/gentoo/setup.sh, root, LXC); a few minutes.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import * as prettier from 'prettier'
+import { writeSection } from './bench-section.ts'
 import { ACTION_DIR, type ActionResult, runAction } from './run-action.ts'
 import { formatSize } from '../src/util/units.ts'
 
@@ -288,15 +288,6 @@ function report(
   return lines.join('\n')
 }
 
-/** The file with its section replaced (or appended): from HEADING to the next `## ` heading. */
-function replaceSection(file: string, section: string): string {
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : ''
-  const start = old.indexOf(`\n${HEADING}\n`)
-  if (start < 0) return `${old.trimEnd()}\n\n${section}`
-  const after = old.indexOf('\n## ', start + HEADING.length + 2)
-  return `${old.slice(0, start + 1)}${section}${after < 0 ? '' : `\n${old.slice(after + 1)}`}`
-}
-
 try {
   const loadBefore = loadAverage()
   process.stderr.write(`== warm-up (fills ${cacheDir}), load ${loadBefore}\n`)
@@ -320,12 +311,8 @@ try {
       warmup,
     },
   )
-  // Formatted like the rest of the repository, so that `npm run format:check` passes.
-  const options = { ...(await prettier.resolveConfig(out)), parser: 'markdown' }
-  const markdown = await prettier.format(section, options)
-  process.stdout.write(markdown)
   mkdirSync(path.dirname(out), { recursive: true })
-  writeFileSync(out, await prettier.format(replaceSection(out, markdown), options))
+  process.stdout.write(await writeSection(out, section))
   process.stderr.write(`written to ${out}\n`)
 } finally {
   if (keep) process.stderr.write(`kept ${tmp}\n`)
