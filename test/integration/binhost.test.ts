@@ -44,6 +44,8 @@ const BASH = [
 let work = ''
 let key: SigningKey
 let stranger: SigningKey
+/** Every key made, for their gpg-agents to be stopped. */
+const keys: SigningKey[] = []
 let host: Served | undefined
 /** The binhost's directory: the PKGDIR of the build that made it. */
 let binhost = ''
@@ -66,6 +68,7 @@ beforeAll(async () => {
   chmodSync(work, 0o755)
   key = makeSigningKey(work, 'team')
   stranger = makeSigningKey(work, 'stranger')
+  keys.push(key, stranger)
   // The team's builder: the action itself, with Portage signing every package it makes; the
   // local cache directory it saves is a PKGDIR as Portage wrote it, index included.
   const cache = path.join(work, 'builder-cache')
@@ -88,9 +91,12 @@ beforeAll(async () => {
 }, 300_000)
 
 afterAll(async () => {
-  await host?.stop()
-  for (const k of [key, stranger]) stopAgent(k)
-  rmSync(work, { recursive: true, force: true })
+  try {
+    for (const k of keys) stopAgent(k)
+    await host?.stop()
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
 })
 
 /** A build from the binary host only: no cache of its own. */
