@@ -10,7 +10,15 @@
  * build: a binhost cold build compiles nothing and takes at most 1.2x the warm build; an image
  * cache hit merges nothing and takes at most 0.5x.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 import {
   makeSigningKey,
@@ -50,6 +58,10 @@ mkdirSync(config, { recursive: true })
 // Every run has the same config (the signing lines change nothing that is merged from binaries).
 writeFileSync(path.join(config, 'make.conf'), signingMakeConf(key))
 const rows: Row[] = []
+/** The image cache rows need the action's image-cache input. */
+const HAS_IMAGE_CACHE = readFileSync(path.join(ACTION_DIR, 'action.yml'), 'utf8').includes(
+  '\n  image-cache:\n',
+)
 
 async function timed(
   image: string,
@@ -103,8 +115,10 @@ try {
       await host.stop()
     }
     // The image cache: one run to save the image, then the unchanged run that restores it.
-    await timed(image, 'image cache: save', { ...inputs, ...local })
-    await timed(image, 'unchanged, from the image cache', { ...inputs, ...local })
+    if (HAS_IMAGE_CACHE) {
+      await timed(image, 'image cache: save', { ...inputs, ...local })
+      await timed(image, 'unchanged, from the image cache', { ...inputs, ...local })
+    }
   }
 } finally {
   stopAgent(key)
