@@ -2,6 +2,7 @@
 import path from 'node:path'
 import * as core from '@actions/core'
 import type { PlanEntry } from '../portage/emerge.ts'
+import { hostEroot } from '../portage/merge.ts'
 import type { Runner } from '../util/exec.ts'
 import {
   changeLines,
@@ -34,8 +35,7 @@ export async function watchHost(
   portageq: string,
   exclude: readonly string[],
 ): Promise<HostWatch> {
-  const result = await runner.run({ file: portageq, args: ['envvar', 'EROOT'] })
-  const eroot = result.stdout.trim() || '/'
+  const eroot = await hostEroot(runner, portageq)
   const roots = watchedRoots(eroot)
   const before = snapshotHost(roots, exclude)
   core.info(`host check: ${before.size} paths listed below ${roots.length} directories`)

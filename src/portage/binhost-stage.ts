@@ -21,7 +21,7 @@ import {
 import type { BinhostConfig } from './config-root.ts'
 import type { PlanEntry } from './emerge.ts'
 import { makeKeyring } from './keyring.ts'
-import { readVdbDetails } from './vdb.ts'
+import { enabledUse, readVdbFile, VDB } from './vdb.ts'
 
 /** What the binhost inputs ask for. */
 export interface BinhostSettings {
@@ -90,12 +90,12 @@ export async function setUpBinhosts(
   core.info(
     `binary packages are verified against ${keyring.fingerprints.join(', ')} (${keyring.home})`,
   )
-  if (!keyring.dropsPrivileges) {
+  if (keyring.closedAt) {
     core.info(
-      `others may not enter ${keyring.closedAt ?? ''}: Portage's gpg verifies as root instead of dropping to nobody (GPG_VERIFY_USER_DROP="")`,
+      `others may not enter ${keyring.closedAt}: Portage's gpg verifies as root instead of dropping to nobody (GPG_VERIFY_USER_DROP="")`,
     )
   }
-  return { hosts, gpgHome: keyring.home, dropPrivileges: keyring.dropsPrivileges }
+  return { hosts, gpgHome: keyring.home, dropPrivileges: keyring.closedAt === undefined }
 }
 
 /**
@@ -167,14 +167,15 @@ export async function reportProvenance(
 ): Promise<Provenance> {
   const hosts = config?.hosts ?? []
   const indexes = readIndexCopies(rootfs, hosts)
-  const use = new Map(
-    readVdbDetails(rootfs).map((p) => [`${p.category}/${p.name}-${p.version}`, p.use]),
-  )
+  const use = (cpv: string): string[] => {
+    const read = (file: string): string => readVdbFile(rootfs, `${VDB}/${cpv}/${file}`) ?? ''
+    return enabledUse(read('USE'), read('IUSE'))
+  }
   const provenance: Provenance = {
     binary: merged.binary.map((cpv) => ({ cpv, from: binhostOf(cpv, hosts) ?? 'cache' })),
     source: merged.built.map((cpv) => ({
       cpv,
-      why: hosts.length ? whySource(cpv, use.get(cpv) ?? [], indexes) : undefined,
+      why: hosts.length ? whySource(cpv, use(cpv), indexes) : undefined,
     })),
   }
   for (const b of provenance.binary) core.info(`binary ${b.cpv} from ${b.from}`)

@@ -22,11 +22,10 @@ export interface Keyring {
   /** The primary keys' fingerprints. */
   readonly fingerprints: readonly string[]
   /**
-   * Whether Portage's verifying gpg can drop to nobody: every directory above the keyring lets
-   * others through. When one does not, gpg verifies as root (GPG_VERIFY_USER_DROP="").
+   * The first directory above the keyring that others cannot enter: Portage's verifying gpg
+   * cannot drop to nobody then, and verifies as root (GPG_VERIFY_USER_DROP=""). Undefined when
+   * every directory lets others through.
    */
-  readonly dropsPrivileges: boolean
-  /** The first directory above the keyring that others cannot enter, when there is one. */
   readonly closedAt: string | undefined
 }
 
@@ -59,8 +58,7 @@ export async function makeKeyring(
   await runner.run({ file: gpg, args: [...base, '--import-ownertrust', trust] })
   await runner.run({ file: gpg, args: [...base, '--check-trustdb'] })
   openForReading(home)
-  const closedAt = closedAncestor(home)
-  return { home, fingerprints, dropsPrivileges: closedAt === undefined, closedAt }
+  return { home, fingerprints, closedAt: closedAncestor(home) }
 }
 
 /** `pub` records' first `fpr` in `gpg --with-colons` output. */

@@ -71,16 +71,7 @@ export async function portageVars(
   return names.map((_, i) => lines[i]?.trim() ?? '')
 }
 
-/** `emerge --pretend` of the request: shown as emerge prints it, and parsed. */
-export async function plan(
-  runner: Runner,
-  target: Target,
-  atoms: readonly string[],
-): Promise<PlanEntry[]> {
-  return (await pretend(runner, target, atoms)).entries
-}
-
-/** The pretend's entries, and the binary hosts it could not read. */
+/** `emerge --pretend` of the request: shown as emerge prints it, parsed, and the binary hosts it could not read. */
 export async function pretend(
   runner: Runner,
   target: Target,

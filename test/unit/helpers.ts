@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll } from 'vitest'
+import { InputError, type InputProblem } from '../../src/util/errors.ts'
 
 const made: string[] = []
 
@@ -91,4 +92,15 @@ export function captureStdout(): { text: () => string } {
     return true
   })
   return { text: () => chunks.join('') }
+}
+
+/** The problems an input parse reports, failing the test if it reports none. */
+export function problemsOf(parse: () => unknown): readonly InputProblem[] {
+  try {
+    parse()
+  } catch (error) {
+    if (error instanceof InputError) return error.problems
+    throw error
+  }
+  throw new Error('expected an InputError')
 }

@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { type GetInput, parseInputs } from '../../../src/action/inputs/inputs.ts'
-import { InputError, type InputProblem } from '../../../src/util/errors.ts'
+import type { InputProblem } from '../../../src/util/errors.ts'
 import type { InputName } from '../../../src/util/names.ts'
-import { tempDir } from '../helpers.ts'
+import { problemsOf, tempDir } from '../helpers.ts'
 
 type Values = Partial<Record<InputName, string>>
 const workspace = tempDir()
@@ -16,15 +16,8 @@ const get =
     values[name] ?? ''
 const BASH = { packages: 'app-shells/bash' } satisfies Values
 const parse = (values: Values) => parseInputs(get({ ...BASH, ...values }), { workspace })
-function problems(values: Values): readonly InputProblem[] {
-  try {
-    parse(values)
-  } catch (error) {
-    if (error instanceof InputError) return error.problems
-    throw error
-  }
-  throw new Error('expected an InputError')
-}
+/** The problems parseInputs reports, failing the test if it reports none. */
+const problems = (values: Values): readonly InputProblem[] => problemsOf(() => parse(values))
 
 describe('binhost inputs', () => {
   it('default: no binary host, verified, not binhost-only', () => {

@@ -4,10 +4,10 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { type GetInput, parseInputs } from '../../../src/action/inputs/inputs.ts'
 import { ACTION_VERSION } from '../../../src/action/names.ts'
-import { InputError, type InputProblem } from '../../../src/util/errors.ts'
+import type { InputProblem } from '../../../src/util/errors.ts'
 import type { InputName } from '../../../src/util/names.ts'
 import { ACTION_DIR } from '../../../scripts/run-action.ts'
-import { tempDir } from '../helpers.ts'
+import { problemsOf, tempDir } from '../helpers.ts'
 
 type Values = Partial<Record<InputName, string>>
 const workspace = tempDir()
@@ -18,15 +18,8 @@ const get =
 const OCI = { packages: 'app-shells/bash', format: 'oci' } satisfies Values
 
 const parse = (values: Values) => parseInputs(get(values), { workspace })
-function problems(values: Values): readonly InputProblem[] {
-  try {
-    parse(values)
-  } catch (error) {
-    if (error instanceof InputError) return error.problems
-    throw error
-  }
-  throw new Error('expected an InputError')
-}
+/** The problems parseInputs reports, failing the test if it reports none. */
+const problems = (values: Values): readonly InputProblem[] => problemsOf(() => parse(values))
 
 describe('publishing inputs', () => {
   it('defaults: an SPDX SBOM, no push, no ports or labels', () => {

@@ -10,7 +10,7 @@ import {
 } from '../../../src/action/inputs/inputs.ts'
 import { DEFAULT_PROFILE } from '../../../src/action/names.ts'
 import { type InputName } from '../../../src/util/names.ts'
-import { makeDir, tempDir, writeFile } from '../helpers.ts'
+import { makeDir, problemsOf, tempDir, writeFile } from '../helpers.ts'
 
 type Values = Partial<Record<InputName, string>>
 
@@ -39,15 +39,8 @@ function parse(values: Values, ws = workspace): Inputs {
 }
 
 /** The problems parseInputs reports, failing the test if it reports none. */
-function problems(values: Values, ws = workspace): readonly InputProblem[] {
-  try {
-    parse(values, ws)
-  } catch (error) {
-    if (error instanceof InputError) return error.problems
-    throw error
-  }
-  throw new Error('expected an InputError')
-}
+const problems = (values: Values, ws = workspace): readonly InputProblem[] =>
+  problemsOf(() => parse(values, ws))
 
 function onlyProblem(values: Values): InputProblem {
   const found = problems(values)
