@@ -6,6 +6,7 @@ import { type CacheSession, openCache } from '../cache/session.ts'
 import { configHash } from '../cache/keys.ts'
 import { type HostWatch, watchHost } from '../host/check-stage.ts'
 import { type Host, preflight } from '../host/preflight.ts'
+import { findCommands } from '../host/tools.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 import { writeLxcConfig } from '../lxc/config.ts'
 import { runCommands } from '../lxc/run-commands.ts'
@@ -49,6 +50,13 @@ import type { Inputs } from './inputs/inputs.ts'
 import { ACTION_VERSION } from './names.ts'
 import { step } from './step.ts'
 import type { BuildReport } from './summary.ts'
+import {
+  type ImageLookup,
+  type ImageMeta,
+  keepImage,
+  lookUpImage,
+  restoreImage,
+} from './image-cache.ts'
 
 /** Preflight's host, the runner that runs commands on it, and the host's listing before the build. */
 export interface Begun {
@@ -75,6 +83,7 @@ export interface Prepared {
   readonly plan: { readonly entries: readonly PlanEntry[]; readonly onHost: readonly PlanEntry[] }
   /** The binary hosts, with binhost set. */
   readonly binhost: BinhostConfig | undefined
+  readonly image: ImageLookup
 }
 
 export async function prepare(
@@ -139,7 +148,11 @@ export async function prepare(
   const target: Target = binhost
     ? { ...planned, getbinpkg: checkReachable(binhost, plan.unreachable, inputs.binhost.only) }
     : planned
-  return { cache, config, target, plan, binhost }
+  const image: ImageLookup =
+    cache.enabled && inputs.cache.image
+      ? await step('Image cache', () => lookUpImage(cache, inputs, plan.entries))
+      : { status: 'off', key: undefined }
+  return { cache, config, target, plan, binhost, image }
 }
 
 export interface Built {
@@ -152,53 +165,36 @@ export interface Built {
 export async function assemble(
   inputs: Inputs,
   env: RunEnv,
-  { host, runner }: Begun,
+  begun: Begun,
   sandbox: Sandbox,
-  { cache, config, target, plan, binhost }: Prepared,
+  prepared: Prepared,
 ): Promise<Built> {
-  const atoms = inputs.packages.map((a) => a.text)
-  const merge = (name: string, request: readonly string[]) =>
-    step(`Emerge ${name}`, async () => {
-      // binhost-only: what this merge would build from source fails it before anything is built.
-      if (binhost && inputs.binhost.only)
-        refuseSource((await pretend(runner, target, request)).entries, sandbox.rootfs, binhost)
-      return mergeWithFallback(runner, target, request, () => cache.rejectBinaries())
-    })
-  const base = await merge(BASELAYOUT, [BASELAYOUT])
-  // The profile's libc next, when the request needs it: once a libc is in ROOT, Portage adds
-  // it to the RDEPEND of everything it builds there (bug 753500), so binary packages built
-  // that way only match a root that has it already.
-  const libc = plan.entries.some((e) => e.root !== '/' && e.cpv.startsWith(`${VIRTUAL_LIBC}-`))
-    ? await merge(VIRTUAL_LIBC, [VIRTUAL_LIBC])
-    : { built: [], binary: [] }
-  const rest = await merge(atoms.join(' '), atoms)
-  cache.markMerged()
-  const built = [...base.built, ...libc.built, ...rest.built]
-  const binary = [...base.binary, ...libc.binary, ...rest.binary]
-  const provenance = binhost
-    ? await step('Binary hosts: what came from where', () =>
-        reportProvenance(runner, host.tools.rm, sandbox.rootfs, binhost, { built, binary }),
-      )
-    : undefined
-  await step('Finish', () => finishRootfs(runner, host.tools, sandbox.rootfs))
-  const files = await step('Files', () =>
-    copyFiles(runner, sandbox.rootfs, host.tools, inputs.image),
-  )
-  if (inputs.image.run.length)
-    await step('Run', () =>
-      runCommands(runner, sandbox, host.tools, inputs.image.run, inputs.smokeTimeoutSeconds),
-    )
-  const init = await step('Entry point', () => {
-    const resolved = resolveInit(sandbox.rootfs, inputs.image)
-    writeLxcConfig(sandbox, inputs, undefined, resolved)
-    return resolved
-  })
-  const minimized = await step(`Minimize (${inputs.minimize})`, () =>
-    minimizeRootfs(runner, sandbox, host.tools, inputs, {
-      added: files.added,
-      entrypoint: inputs.image.entrypoint,
-    }),
-  )
+  const { host, runner } = begun
+  const { cache, config, plan, image } = prepared
+  const tar = (): string =>
+    findCommands([['tar', 'tar']], env.path, 'The image cache needs tar').tar
+  const restored =
+    image.status === 'hit' && image.key
+      ? await step('Restore image', async () => {
+          const meta = await restoreImage(
+            runner,
+            { ...host.tools, tar: tar() },
+            cache,
+            image.key ?? '',
+            sandbox.rootfs,
+          )
+          if (meta) writeLxcConfig(sandbox, inputs, undefined, meta.init)
+          return meta
+        })
+      : undefined
+  // A hit merges nothing: no package was built or fetched by this run.
+  const made = restored
+    ? { ...restored, built: [], binary: [], provenance: undefined }
+    : await makeRootfs(inputs, begun, sandbox, prepared)
+  if (!restored && cache.savesImage())
+    await step('Keep image', () => keepImage(runner, tar(), cache, image, sandbox.rootfs, made))
+  const { minimized, init, built, binary, provenance } = made
+  const files = { added: made.added }
   const smoke = explained(
     await step('Smoke test', () =>
       smokeTest(runner, sandbox, host.tools, inputs, smokeRunAs(inputs.image, init)),
@@ -267,6 +263,66 @@ export async function assemble(
     packed,
     sbom,
     minimized,
-  }
+    imageCache: restored ? 'hit' : image.status === 'hit' ? 'miss' : image.status,
+  } as const
   return { report, sandbox, packed, size }
+}
+
+/** The rootfs made in the documented order: the merges, Finish, Files, Run, Entry point, Minimize. */
+async function makeRootfs(
+  inputs: Inputs,
+  { host, runner }: Begun,
+  sandbox: Sandbox,
+  { cache, target, plan, binhost }: Prepared,
+): Promise<
+  ImageMeta & {
+    readonly built: readonly string[]
+    readonly binary: readonly string[]
+    readonly provenance: BuildReport['provenance']
+  }
+> {
+  const atoms = inputs.packages.map((a) => a.text)
+  const merge = (name: string, request: readonly string[]) =>
+    step(`Emerge ${name}`, async () => {
+      // binhost-only: what this merge would build from source fails it before anything is built.
+      if (binhost && inputs.binhost.only)
+        refuseSource((await pretend(runner, target, request)).entries, sandbox.rootfs, binhost)
+      return mergeWithFallback(runner, target, request, () => cache.rejectBinaries())
+    })
+  const base = await merge(BASELAYOUT, [BASELAYOUT])
+  // The profile's libc next, when the request needs it: once a libc is in ROOT, Portage adds
+  // it to the RDEPEND of everything it builds there (bug 753500), so binary packages built
+  // that way only match a root that has it already.
+  const libc = plan.entries.some((e) => e.root !== '/' && e.cpv.startsWith(`${VIRTUAL_LIBC}-`))
+    ? await merge(VIRTUAL_LIBC, [VIRTUAL_LIBC])
+    : { built: [], binary: [] }
+  const rest = await merge(atoms.join(' '), atoms)
+  cache.markMerged()
+  const built = [...base.built, ...libc.built, ...rest.built]
+  const binary = [...base.binary, ...libc.binary, ...rest.binary]
+  const provenance = binhost
+    ? await step('Binary hosts: what came from where', () =>
+        reportProvenance(runner, host.tools.rm, sandbox.rootfs, binhost, { built, binary }),
+      )
+    : undefined
+  await step('Finish', () => finishRootfs(runner, host.tools, sandbox.rootfs))
+  const files = await step('Files', () =>
+    copyFiles(runner, sandbox.rootfs, host.tools, inputs.image),
+  )
+  if (inputs.image.run.length)
+    await step('Run', () =>
+      runCommands(runner, sandbox, host.tools, inputs.image.run, inputs.smokeTimeoutSeconds),
+    )
+  const init = await step('Entry point', () => {
+    const resolved = resolveInit(sandbox.rootfs, inputs.image)
+    writeLxcConfig(sandbox, inputs, undefined, resolved)
+    return resolved
+  })
+  const minimized = await step(`Minimize (${inputs.minimize})`, () =>
+    minimizeRootfs(runner, sandbox, host.tools, inputs, {
+      added: files.added,
+      entrypoint: inputs.image.entrypoint,
+    }),
+  )
+  return { added: files.added, minimized, init, built, binary, provenance }
 }

@@ -47,6 +47,8 @@ export async function run(env: RunEnv = runEnv()): Promise<void> {
     const built = await assemble(settings, env, begun, sandbox, prepared)
     // Upload, Size checks, Upload size report, Host check; outputs and summary
     await deliver(settings, env, begun, built)
+    // Only a build that passed everything leaves an image for the image cache.
+    prepared.cache.markFinished()
   } catch (error) {
     if (inputs && begun && !(error instanceof Delivered)) {
       // The build itself failed: what it did to the host, and its logs, still count.

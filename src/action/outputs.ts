@@ -20,6 +20,7 @@ export function buildOutputs(report: BuildReport, sandbox: Sandbox): Record<stri
     [Output.sandbox]: sandbox.dir,
     [Output.cacheHitDistfiles]: cache.distfiles,
     [Output.cacheHitBinpkgs]: cache.binpkgs,
+    [Output.imageCache]: report.imageCache,
     [Output.binaryPackages]: report.binary.join('\n'),
     [Output.sourcePackages]: report.built.join('\n'),
     ...(report.packed

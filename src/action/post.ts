@@ -141,6 +141,7 @@ async function saveCaches(runner: Runner, state: RunState): Promise<void> {
     event: cache.event,
     saveCache: cache.settings.saveCache,
     buildSucceeded: cache.merged,
+    finished: cache.finished === true,
   })
   if (!state.keepSandbox) {
     await runner.run({

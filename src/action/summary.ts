@@ -3,6 +3,7 @@ import { escapeHtml } from '../util/markdown.ts'
 import { joinCommand } from '../util/argv.ts'
 import type { Uploaded } from '../github/artifacts.ts'
 import type { CacheEntry } from '../cache/cache.ts'
+import type { ImageCacheStatus } from '../cache/session.ts'
 import type { MinimizeResult } from '../minimize/minimize.ts'
 import type { PackResult } from '../pack/pack.ts'
 import type { Provenance } from '../portage/binhost-stage.ts'
@@ -44,6 +45,8 @@ export interface BuildReport {
   readonly pushed?: Pushed | undefined
   /** What minimize removed (closure), per package. */
   readonly minimized: MinimizeResult | undefined
+  /** hit: restored by the image cache, nothing merged. */
+  readonly imageCache: ImageCacheStatus
 }
 
 const MAX_OUTPUT_LINES = 40
@@ -138,14 +141,20 @@ const SBOM_NAMES = { spdx: 'SPDX 2.3', cyclonedx: 'CycloneDX 1.6' } as const
 function cacheSection(report: BuildReport): string[] {
   const list = (cpvs: readonly string[]): string =>
     cpvs.length ? cpvs.map((c) => `\`${c}\``).join(', ') : 'none'
-  const lines = report.provenance
-    ? provenanceTable(report.provenance)
-    : [
-        `**Built from source:** ${list(report.built)}`,
-        '',
-        `**From binary packages:** ${list(report.binary)}`,
-        '',
-      ]
+  const lines =
+    report.imageCache === 'hit'
+      ? [
+          '**Image cache:** hit: the image of an unchanged build was restored, nothing was merged; the smoke test, size checks and uploads ran on it',
+          '',
+        ]
+      : report.provenance
+        ? provenanceTable(report.provenance)
+        : [
+            `**Built from source:** ${list(report.built)}`,
+            '',
+            `**From binary packages:** ${list(report.binary)}`,
+            '',
+          ]
   if (report.cache.length) {
     lines.unshift(`**Cache:** ${report.cache.map((e) => `${e.kind} ${e.hit}`).join(', ')}`, '')
   }

@@ -23,6 +23,7 @@ import {
   type CacheKey,
   type CacheKind,
   hitOf,
+  type PackageCacheKind,
   type SaveCache,
   shouldSave,
   shortHash,
@@ -43,6 +44,8 @@ export interface CacheSettings {
   readonly dir: string | undefined
   readonly saveCache: SaveCache
   readonly suffix: string
+  /** image-cache: restore the finished image of an unchanged build. */
+  readonly image: boolean
 }
 
 /** One cached directory, from restore to save: what the post step needs to decide. */
@@ -220,7 +223,14 @@ export async function restoreEntry(
 export async function saveEntries(
   store: CacheStore,
   entries: readonly CacheEntry[],
-  context: { event: string; saveCache: SaveCache; buildSucceeded: boolean },
+  context: {
+    event: string
+    saveCache: SaveCache
+    /** Every package merged (what the binary packages need). */
+    buildSucceeded: boolean
+    /** The whole main step succeeded (what an image needs). */
+    finished?: boolean
+  },
 ): Promise<void> {
   for (const entry of entries) {
     if (entry.abandoned) {
@@ -230,7 +240,9 @@ export async function saveEntries(
     try {
       const decision = shouldSave({
         kind: entry.kind,
-        ...context,
+        event: context.event,
+        saveCache: context.saveCache,
+        buildSucceeded: entry.kind === 'image' ? context.finished === true : context.buildSucceeded,
         hit: entry.hit,
         changed: listing(entry.dir) !== entry.listing,
       })
@@ -277,15 +289,20 @@ export function cacheDirs(
   name: string,
 ): Record<CacheKind, string> & { root: string } {
   const root = path.join(runnerTemp, 'lxcmin-cache', name)
-  return { root, distfiles: path.join(root, 'distfiles'), binpkgs: path.join(root, 'binpkgs') }
+  return {
+    root,
+    distfiles: path.join(root, 'distfiles'),
+    binpkgs: path.join(root, 'binpkgs'),
+    image: path.join(root, 'image'),
+  }
 }
 
 export async function restoreCaches(
   store: CacheStore,
-  dirs: Record<CacheKind, string>,
-  keys: Record<CacheKind, CacheKey>,
+  dirs: Record<PackageCacheKind, string>,
+  keys: Record<PackageCacheKind, CacheKey>,
 ): Promise<CacheEntry[]> {
-  const kinds: CacheKind[] = ['distfiles', 'binpkgs']
+  const kinds: PackageCacheKind[] = ['distfiles', 'binpkgs']
   const entries: CacheEntry[] = []
   for (const kind of kinds) entries.push(await restoreEntry(store, kind, dirs[kind], keys[kind]))
   return entries
@@ -300,6 +317,8 @@ export interface CacheState {
   readonly entries: readonly CacheEntry[]
   /** Every package merged: the binary packages are complete. */
   readonly merged: boolean
+  /** The main step succeeded: the image it made may be saved. */
+  readonly finished?: boolean
 }
 
 export function saveCacheState(state: CacheState): void {
@@ -323,7 +342,7 @@ export function withoutBinaries(state: CacheState): CacheState {
   }
 }
 
-export function hits(entries: readonly CacheEntry[]): Record<CacheKind, CacheHit> {
+export function hits(entries: readonly CacheEntry[]): Record<PackageCacheKind, CacheHit> {
   const of = (kind: CacheKind): CacheHit => entries.find((e) => e.kind === kind)?.hit ?? 'miss'
   return { distfiles: of('distfiles'), binpkgs: of('binpkgs') }
 }

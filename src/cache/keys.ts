@@ -8,7 +8,10 @@ import { createHash } from 'node:crypto'
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import path from 'node:path'
 
-export type CacheKind = 'distfiles' | 'binpkgs'
+/** The image is the finished rootfs of an unchanged build (image-key.ts keys it). */
+export type CacheKind = 'distfiles' | 'binpkgs' | 'image'
+/** The kinds every cached build restores before its plan. */
+export type PackageCacheKind = Exclude<CacheKind, 'image'>
 
 export interface CacheKey {
   readonly key: string
@@ -42,7 +45,7 @@ export function segment(text: string, max = 80): string {
   return clean.length <= max ? clean : `${clean.slice(0, max - 17)}_${shortHash(text)}`
 }
 
-export function cacheKeys(parts: KeyParts): Record<CacheKind, CacheKey> {
+export function cacheKeys(parts: KeyParts): Record<PackageCacheKind, CacheKey> {
   const salt = parts.suffix ? `${segment(parts.suffix, 64)}-` : ''
   // Distfiles are the same files whoever fetches them: the suffix salts binary packages only.
   const distPrefix = `lxcmin-distfiles-${VERSION}-${segment(parts.arch, 32)}-`
@@ -104,18 +107,32 @@ export function repoState(location: string): string {
       // not a synced repository
     }
   }
+  return treeHash(location, { skip: ['.git'] })
+}
+
+/**
+ * A hash of a directory's files by path and content, links by target; with `modes`, every entry's
+ * permission bits too (a file copied into an image keeps them). Not followed: links.
+ */
+export function treeHash(
+  dir: string,
+  options: { readonly skip?: readonly string[]; readonly modes?: boolean } = {},
+): string {
   const hash = createHash('sha256')
+  const mode = (file: string): string =>
+    options.modes ? ` ${(lstatSync(file).mode & 0o7777).toString(8)}` : ''
   const walk = (rel: string): void => {
-    for (const entry of readdirSync(path.join(location, rel), { withFileTypes: true }).sort(
-      (a, b) => a.name.localeCompare(b.name),
+    for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
     )) {
-      if (entry.name === '.git') continue
+      if (options.skip?.includes(entry.name)) continue
       const child = rel ? `${rel}/${entry.name}` : entry.name
-      if (entry.isDirectory()) walk(child)
-      else if (entry.isFile())
-        hash.update(`${child}\n`).update(readFileSync(path.join(location, child)))
-      else if (entry.isSymbolicLink())
-        hash.update(`${child} -> ${readlinkSync(path.join(location, child))}\n`)
+      const full = path.join(dir, child)
+      if (entry.isDirectory()) {
+        if (options.modes) hash.update(`dir ${child}${mode(full)}\n`)
+        walk(child)
+      } else if (entry.isFile()) hash.update(`${child}${mode(full)}\n`).update(readFileSync(full))
+      else if (entry.isSymbolicLink()) hash.update(`${child} -> ${readlinkSync(full)}\n`)
     }
   }
   walk('')
@@ -155,6 +172,13 @@ export interface SaveDecision {
 /** Whether to save, and why not when not. */
 export function shouldSave(d: SaveDecision): { save: boolean; why: string } {
   if (d.saveCache === 'never') return { save: false, why: 'save-cache is never' }
+  // An image holds what the run's own steps left in the job's directories, not only what its key
+  // names: one from a pull request is never saved for others to restore, whatever save-cache says.
+  if (d.kind === 'image' && !SAVING_EVENTS.has(d.event))
+    return {
+      save: false,
+      why: `images are saved only by push, schedule and workflow_dispatch runs, not by a ${d.event || 'local'} run`,
+    }
   if (d.saveCache === 'auto' && !SAVING_EVENTS.has(d.event)) {
     return {
       save: false,
@@ -162,6 +186,8 @@ export function shouldSave(d: SaveDecision): { save: boolean; why: string } {
     }
   }
   if (d.hit === 'exact') return { save: false, why: 'the cache was an exact hit' }
+  if (d.kind === 'image' && !d.buildSucceeded)
+    return { save: false, why: 'the build failed: an image is saved only after a successful build' }
   if (d.kind === 'binpkgs' && !d.buildSucceeded)
     return {
       save: false,

@@ -1,16 +1,18 @@
 /** The cache over one build: where Portage keeps its files, the restore, and what post saves. */
 import * as core from '@actions/core'
-import { cacheKeys, configHash, reposHash, requestHash } from './keys.ts'
+import { cacheKeys, configHash, reposHash, requestHash, shouldSave } from './keys.ts'
 import {
   cacheDirs,
   type CacheEntry,
   type CacheSettings,
   type CacheState,
   restoreCaches,
+  restoreEntry,
   saveCacheState,
   storeFor,
   withoutBinaries,
 } from './cache.ts'
+import { imageKey, type ImageKeyParts } from './image-key.ts'
 import type { Runner } from '../util/exec.ts'
 import type { Profile } from '../portage/profiles.ts'
 import { type ConfigRoot, etcPortage, VOLATILE_LINES } from '../portage/config-root.ts'
@@ -30,8 +32,24 @@ export interface CacheSession {
   rejectBinaries(): Promise<void>
   /** Every package is merged: the binary packages are worth saving. */
   markMerged(): void
+  /** The image cache's working directory. */
+  readonly imageDir: string
+  /**
+   * The image cache (image-cache): restores the image saved under this build's key into imageDir.
+   * 'off' without a cache or with image-cache false.
+   */
+  restoreImage(
+    parts: Omit<ImageKeyParts, 'binpkgsKey' | 'name' | 'suffix'>,
+  ): Promise<{ status: ImageCacheStatus; key: string | undefined }>
+  /** Whether the post step would save an image made now: only then is it worth writing. */
+  savesImage(): boolean
+  /** The main step succeeded: its image may be saved. */
+  markFinished(): void
   entries(): readonly CacheEntry[]
 }
+
+/** The image-cache output. */
+export type ImageCacheStatus = 'hit' | 'miss' | 'off'
 
 export interface CacheContext {
   readonly settings: CacheSettings
@@ -94,6 +112,37 @@ export function openCache(
     },
     markMerged() {
       if (state) save({ ...state, merged: true })
+    },
+    imageDir: work.image,
+    async restoreImage(parts) {
+      const binpkgs = state?.entries.find((e) => e.kind === 'binpkgs')
+      if (!store || !state || !binpkgs || !context.settings.image)
+        return { status: 'off', key: undefined }
+      const key = imageKey({
+        ...parts,
+        binpkgsKey: binpkgs.key,
+        name: context.name,
+        suffix: context.settings.suffix,
+      })
+      // An exact key or nothing: another build's image is no start for this one.
+      const entry = await restoreEntry(store, 'image', work.image, { key, restoreKeys: [] })
+      save({ ...state, entries: [...state.entries, entry] })
+      return { status: entry.hit === 'exact' ? 'hit' : 'miss', key }
+    },
+    savesImage() {
+      const entry = state?.entries.find((e) => e.kind === 'image')
+      if (!entry || entry.hit === 'exact' || entry.abandoned) return false
+      return shouldSave({
+        kind: 'image',
+        event: context.event,
+        saveCache: context.settings.saveCache,
+        buildSucceeded: true,
+        hit: entry.hit,
+        changed: true,
+      }).save
+    },
+    markFinished() {
+      if (state) save({ ...state, finished: true })
     },
     usesBinaries: () =>
       store !== undefined &&

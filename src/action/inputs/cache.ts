@@ -32,8 +32,9 @@ export function parseCacheInputs(r: Reader): CacheSettings | undefined {
       `'${suffix}' may hold only letters, digits, '.', '_', '+' and '-', at most 64, e.g. v2`,
     )
   }
-  if (!mode || !saveCache) return undefined
-  return { mode, dir: mode === 'local' ? path.resolve(dir) : undefined, saveCache, suffix }
+  const image = r.boolean(Input.imageCache, 'true')
+  if (!mode || !saveCache || image === undefined) return undefined
+  return { mode, dir: mode === 'local' ? path.resolve(dir) : undefined, saveCache, suffix, image }
 }
 
 /** The path with its deepest existing ancestor's links resolved (the rest does not exist yet). */

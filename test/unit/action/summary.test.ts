@@ -65,6 +65,7 @@ const report = (overrides: Partial<BuildReport> = {}): BuildReport => ({
   uploaded: [],
   sbom: [],
   minimized: undefined,
+  imageCache: 'off',
   ...overrides,
 })
 

@@ -568,11 +568,15 @@ describe('saveEntries', () => {
 
 describe('storeFor, cacheDirs and the saved state', () => {
   it('off, and local without a directory: no store', () => {
-    expect(storeFor({ mode: 'off', dir: undefined, saveCache: 'auto', suffix: '' })).toBeUndefined()
     expect(
-      storeFor({ mode: 'local', dir: undefined, saveCache: 'auto', suffix: '' }),
+      storeFor({ mode: 'off', dir: undefined, saveCache: 'auto', suffix: '', image: false }),
     ).toBeUndefined()
-    expect(storeFor({ mode: 'local', dir: tempDir(), saveCache: 'auto', suffix: '' })).toBeDefined()
+    expect(
+      storeFor({ mode: 'local', dir: undefined, saveCache: 'auto', suffix: '', image: false }),
+    ).toBeUndefined()
+    expect(
+      storeFor({ mode: 'local', dir: tempDir(), saveCache: 'auto', suffix: '', image: false }),
+    ).toBeDefined()
     expect(out.text()).toBe('')
   })
 
@@ -580,9 +584,9 @@ describe('storeFor, cacheDirs and the saved state', () => {
     vi.stubEnv('ACTIONS_CACHE_URL', undefined)
     vi.stubEnv('ACTIONS_RESULTS_URL', undefined)
     vi.stubEnv('ACTIONS_CACHE_SERVICE_V2', undefined)
-    expect(storeFor({ mode: 'actions', dir: undefined, saveCache: 'auto', suffix: '' })).toBe(
-      undefined,
-    )
+    expect(
+      storeFor({ mode: 'actions', dir: undefined, saveCache: 'auto', suffix: '', image: false }),
+    ).toBe(undefined)
     expect(out.text()).toMatch(
       /^::warning::The Actions cache service is not available to this job .*cache: local.*cache: off\./m,
     )
@@ -593,11 +597,18 @@ describe('storeFor, cacheDirs and the saved state', () => {
       root: '/runner/_temp/lxcmin-cache/bash',
       distfiles: '/runner/_temp/lxcmin-cache/bash/distfiles',
       binpkgs: '/runner/_temp/lxcmin-cache/bash/binpkgs',
+      image: '/runner/_temp/lxcmin-cache/bash/image',
     })
   })
 
   const STATE: CacheState = {
-    settings: { mode: 'local', dir: '/var/cache/lxcmin', saveCache: 'auto', suffix: '' },
+    settings: {
+      mode: 'local',
+      dir: '/var/cache/lxcmin',
+      saveCache: 'auto',
+      suffix: '',
+      image: false,
+    },
     event: 'push',
     root: '/t/lxcmin-cache/bash',
     merged: true,

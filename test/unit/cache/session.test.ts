@@ -61,6 +61,7 @@ const settings = (mode: CacheSettings['mode'], dir?: string): CacheSettings => (
   dir,
   saveCache: 'auto',
   suffix: '',
+  image: true,
 })
 
 function context(s: CacheSettings, run = '7-1', runnerTemp = tempDir()): CacheContext {
