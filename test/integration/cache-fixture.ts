@@ -73,8 +73,9 @@ export function cacheFixture(): CacheFixture {
     cached: (inputs, event = 'push') => {
       const env: Record<string, string | undefined> = { ...started().env, GITHUB_EVENT_NAME: event }
       for (const key of UNSET_ENV_KEYS) env[key] = undefined
+      // The package caches: every build merges unless a test asks for the image cache.
       return build(
-        { cache: 'actions', config, 'smoke-test': SMOKE, ...inputs },
+        { cache: 'actions', config, 'smoke-test': SMOKE, 'image-cache': 'false', ...inputs },
         { runnerTemp, env },
       )
     },

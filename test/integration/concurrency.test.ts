@@ -37,6 +37,8 @@ function runJob(job: Job, cacheDir: string, runId: string): Promise<ActionResult
       'smoke-test': job.smoke,
       cache: 'local',
       'cache-dir': cacheDir,
+      // About the package caches: each job merges (image-cache.test.ts is about images).
+      'image-cache': 'false',
     },
     {
       runnerTemp: tempDir('lxcmin-conc-'),

@@ -34,6 +34,8 @@ function withServices(inputs: Record<string, string>): Promise<ActionResult> {
       upload: 'true',
       'upload-report': 'true',
       'compression-level': '',
+      // Builds again from the binary packages: the image cache would restore the first image.
+      'image-cache': 'false',
       ...inputs,
     },
     { runnerTemp, env, runId },
