@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's demo: set up the project's own Gentoo host (where no real Gentoo is present), start
 # local stand-ins for GitHub's cache and artifact services, and run the bundled action the way the
-# runner does, twice: a cold build of a bash container, then a warm one from the binary package
-# cache (both in one stand-in workflow run, so each artifact gets its own name).
+# runner does, twice: a cold build of a bash container, then the unchanged build again, which the
+# image cache restores without merging (both in one stand-in workflow run, so each artifact gets
+# its own name).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [[ ! -f /etc/gentoo-release ]]; then
