@@ -1,7 +1,7 @@
 /**
  * Benchmark, not a test: the same build (app-shells/bash, minimize standard, smoke test
- * `/bin/bash -c true`, source date epoch 1700000000) packed as format rootfs (zstd 19, the
- * default), format oci (gzip 6, its default) and format oci with zstd 19, each --runs times
+ * `/bin/bash -c true`, source date epoch 1700000000) packed as format rootfs (zstd at its
+ * default level), format oci (gzip 6, its default) and format oci with that zstd, each --runs times
  * (default 3), alternating, through the bundled action as the runner runs it (scripts/run-action.ts,
  * dist/ as it is: run `npm run -s bundle` first if src/ changed). A warm-up run first fills a
  * `cache: local` directory in a temp directory, so that every measured run merges from the binary
@@ -16,15 +16,17 @@
  * Prints the Markdown section and writes it into --out, replacing an earlier one. TEST HOST ONLY
  * (test/gentoo/setup.sh, root, LXC); a few minutes.
  */
-import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { writeSection } from './bench-section.ts'
+import { commandText, loadAverage, machineSummary, writeSection } from './bench-section.ts'
 import { ACTION_DIR, type ActionResult, runAction } from './run-action.ts'
+import { LEVELS } from '../src/pack/compression.ts'
 import { formatSize } from '../src/util/units.ts'
 
 const HEADING = '## OCI image vs rootfs tarball'
+/** Format rootfs's default zstd level, which the oci zstd variant takes too. */
+const ZSTD = String(LEVELS.zstd.default)
 const EPOCH = '1700000000'
 
 function option(name: string): string | undefined {
@@ -65,27 +67,13 @@ interface Variant {
 }
 
 const VARIANTS: readonly Variant[] = [
-  { label: 'rootfs, zstd 19 (default)', inputs: { format: 'rootfs' } },
+  { label: `rootfs, zstd ${ZSTD} (default)`, inputs: { format: 'rootfs' } },
   { label: 'oci, gzip 6 (default)', inputs: { format: 'oci' } },
   {
-    label: 'oci, zstd 19',
-    inputs: { format: 'oci', compression: 'zstd', 'compression-level': '19' },
+    label: `oci, zstd ${ZSTD}`,
+    inputs: { format: 'oci', compression: 'zstd', 'compression-level': ZSTD },
   },
 ]
-
-const text = (file: string, args: readonly string[]): string => {
-  try {
-    return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
-  } catch {
-    return '?'
-  }
-}
-
-const loadAverage = (): string =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(', ')
 
 /** The step's time as the action logs it when the step ends: `(<name>: 12.3 s)`. */
 function stepSeconds(result: ActionResult, name: string): number {
@@ -232,8 +220,7 @@ function median(values: readonly number[]): number {
 }
 
 function machine(loadBefore: string, loadAfter: string): string {
-  const cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '?'
-  return `- machine: ${text('uname', ['-srm'])}, ${cpu}, ${os.availableParallelism()} CPUs, ${formatSize(os.totalmem())} RAM; LXC ${text('lxc-execute', ['--version'])}, Node ${process.version}; load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after (other builds and tests ran on the machine meanwhile)`
+  return `- machine: ${machineSummary()}; LXC ${commandText('lxc-execute', ['--version'])}, Node ${process.version}; load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after (other builds and tests ran on the machine meanwhile)`
 }
 
 function report(
@@ -275,13 +262,18 @@ function report(
   const zstdLayer = results.get(VARIANTS[2]?.label ?? '')?.[0]?.layer
   const sameLayer = zstdLayer !== undefined && zstdLayer.digest === rootfs[0]?.tarballDigest
   const gzipDigest = results.get(VARIANTS[1]?.label ?? '')?.[0]?.digest
+  const packOf = (v: Variant | undefined): number =>
+    median((results.get(v?.label ?? '') ?? []).map((m) => m.packSeconds))
+  const gzipPack = packOf(VARIANTS[1])
+  const zstdPack = packOf(VARIANTS[2])
+  const gzipLayer = results.get(VARIANTS[1]?.label ?? '')?.[0]?.layer?.size ?? 0
   lines.push(
     '',
     `SBOM (\`format: oci\`, \`sbom: both\`, one run): \`${f.spdxName}\` ${formatSize(f.spdxBytes)} (${f.spdxBytes} bytes; ${f.spdxPackages} packages, ${f.spdxFiles} files), \`${f.cdxName}\` ${formatSize(f.cdxBytes)} (${f.cdxBytes} bytes; top-level components ${cdxTypes}, ${f.cdxFiles} nested file components); the SBOM step took ${s(sbom.measured.sbomSeconds ?? 0)}, the action ${s(sbom.measured.seconds)}; the image’s digest ${sbom.measured.digest === gzipDigest ? 'is the same as without the SBOM' : `**differs** from the runs without it (${sbom.measured.digest})`}.`,
     '',
     '- The oci archive is uncompressed (an oci-archive, as skopeo and podman read it): its size is the compressed layer plus the config, manifest, index and tar headers.',
-    `- The layer is the rootfs tarball’s tar stream: compressed as the tarball is (zstd 19), it ${sameLayer ? 'is the tarball, byte for byte (the same sha256)' : `**differs** from the tarball (${zstdLayer?.digest ?? '?'} against ${rootfs[0]?.tarballDigest ?? '?'})`}.`,
-    '- What format oci does beyond rootfs: the layer’s tar stream is written uncompressed to disk first (its digest is the diff_id), then compressed to a second file (the layer blob), then the layout is tarred into the archive; rootfs compresses the stream as it is written. At the same compression (oci, zstd 19) that is the difference in Pack time; the default gzip 6 is much faster than zstd 19 and its layer larger. The layout directory stays beside the archive, so the image is on disk twice.',
+    `- The layer is the rootfs tarball’s tar stream: compressed as the tarball is (zstd ${ZSTD}), it ${sameLayer ? 'is the tarball, byte for byte (the same sha256)' : `**differs** from the tarball (${zstdLayer?.digest ?? '?'} against ${rootfs[0]?.tarballDigest ?? '?'})`}.`,
+    `- What format oci does beyond rootfs: the layer’s tar stream is written uncompressed to disk first (its digest is the diff_id), then compressed to a second file (the layer blob), then the layout is tarred into the archive; rootfs compresses the stream as it is written. At the same compression (oci, zstd ${ZSTD}) that is the difference in Pack time; the default gzip 6 is ${gzipPack < zstdPack ? 'faster' : 'slower'} than zstd ${ZSTD} and its layer ${gzipLayer > (zstdLayer?.size ?? 0) ? 'larger' : 'smaller'}. The layout directory stays beside the archive, so the image is on disk twice.`,
     '- The same digest holds for the same binary packages (the runs here); a build from source again makes other binary packages, and another digest.',
     '',
   )

@@ -1,5 +1,5 @@
 /**
- * Benchmark, not a test: on one rootfs, pack() (deterministic, normalized, zstd 19 by default)
+ * Benchmark, not a test: on one rootfs, pack() (deterministic, normalized, zstd at its default level)
  * against a plain `tar -c | zstd -T0` (level 3), each once, printed with their ratio; then pack()
  * at zstd level 3, which tells the cost of the determinism apart from the cost of the level.
  *
@@ -9,57 +9,11 @@
  *
  * Needs root (the rootfs belongs to root, as after a build).
  */
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { createRunner, runPipeline } from '../src/util/exec.ts'
-import { findPackTools, pack } from '../src/pack/pack.ts'
-import { type PackSettings, validateCompression } from '../src/pack/settings.ts'
-
-const EPOCH = 1_700_000_000
-
-function sh(file: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync(file, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'] })
-}
-
-/** baselayout, then bash, into work/rootfs, with a config root like test/gentoo/selftest.sh's. */
-function buildRootfs(work: string): string {
-  const rootfs = path.join(work, 'rootfs')
-  const cfg = path.join(work, 'cfg')
-  mkdirSync(path.join(cfg, 'etc/portage/repos.conf'), { recursive: true })
-  mkdirSync(rootfs)
-  for (const d of ['distfiles', 'binpkgs', 'portage-tmp']) mkdirSync(path.join(work, d))
-  writeFileSync(
-    path.join(cfg, 'etc/portage/make.conf'),
-    `DISTDIR="${work}/distfiles"\nPKGDIR="${work}/binpkgs"\nPORTAGE_TMPDIR="${work}/portage-tmp"\n`,
-  )
-  writeFileSync(
-    path.join(cfg, 'etc/portage/repos.conf/repos.conf'),
-    sh('portageq', ['repos_config', '/']),
-  )
-  const repo = sh('portageq', ['get_repo_path', '/', 'lxcmin-gentoo']).trim()
-  symlinkSync(
-    path.join(repo, 'profiles/default/linux/amd64/23.0/no-multilib'),
-    path.join(cfg, 'etc/portage/make.profile'),
-  )
-  const env = { ...process.env, ROOT: rootfs, PORTAGE_CONFIGROOT: cfg, NOCOLOR: 'true' }
-  for (const atom of ['sys-apps/baselayout', 'app-shells/bash'])
-    sh('emerge', ['-q', '--color=n', atom], env)
-  for (const d of ['dev', 'proc', 'sys']) mkdirSync(path.join(rootfs, d), { recursive: true })
-  return rootfs
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const started = process.hrtime.bigint()
-  const value = await fn()
-  return { value, seconds: Number(process.hrtime.bigint() - started) / 1e9 }
-}
-
-function settings(level: string): PackSettings {
-  const checked = validateCompression({ format: 'rootfs', compression: 'zstd', level })
-  if (!checked.settings) throw new Error(JSON.stringify(checked.problems))
-  return checked.settings
-}
+import { LEVELS } from '../src/pack/compression.ts'
+import { buildRootfs, duBytes, packSettings, timed, timedPack } from './bench-rootfs.ts'
 
 async function main(): Promise<void> {
   const given = process.argv[2]
@@ -67,28 +21,10 @@ async function main(): Promise<void> {
   try {
     const rootfs = given ? path.resolve(given) : buildRootfs(work)
     const runner = createRunner('root')
-    const du = sh('du', ['-s', '--apparent-size', '--block-size=1', rootfs]).split('\t')[0]
-    console.log(`rootfs ${rootfs}: ${du} bytes (du --apparent-size)`)
+    console.log(`rootfs ${rootfs}: ${duBytes(rootfs)} bytes (du --apparent-size)`)
 
-    const packWith = async (
-      level: string,
-      out: string,
-    ): Promise<{ bytes: number; seconds: number }> => {
-      const s = settings(level)
-      const dir = path.join(work, out)
-      const run = await timed(() =>
-        pack(runner, {
-          rootfs,
-          outputDir: dir,
-          workDir: path.join(dir, 'work'),
-          name: 'bench',
-          settings: s,
-          epoch: EPOCH,
-          tools: findPackTools(process.env.PATH ?? '', s),
-        }),
-      )
-      return { bytes: run.value.bytes, seconds: run.seconds }
-    }
+    const packWith = (level: string, out: string): Promise<{ bytes: number; seconds: number }> =>
+      timedPack(runner, rootfs, path.join(work, out), packSettings('zstd', level))
     // pack() first: it normalizes the rootfs, as it does after a build.
     const packed = await packWith('', 'pack-default')
     const plainFile = path.join(work, 'plain.tar.zst')
@@ -108,7 +44,9 @@ async function main(): Promise<void> {
     const row = (what: string, seconds: number, bytes: number): string =>
       `${what.padEnd(34)} ${seconds.toFixed(2).padStart(7)} s ${String(bytes).padStart(11)} bytes`
     console.log(row('plain: tar -c | zstd -T0 (level 3)', plain.seconds, plainBytes))
-    console.log(row('pack(): zstd 19 (the default)', packed.seconds, packed.bytes))
+    console.log(
+      row(`pack(): zstd ${LEVELS.zstd.default} (the default)`, packed.seconds, packed.bytes),
+    )
     console.log(row('pack(): zstd 3', packed3.seconds, packed3.bytes))
     const ratio = (a: number, b: number): string => (a / b).toFixed(2)
     console.log(

@@ -23,6 +23,7 @@ import {
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRunner } from '../../src/util/exec.ts'
+import { LEVELS } from '../../src/pack/compression.ts'
 import { findPackTools, pack, type PackResult } from '../../src/pack/pack.ts'
 import { type PackSettings, validateCompression } from '../../src/pack/settings.ts'
 import { mountsUnder, processesUsing } from './support.ts'
@@ -162,7 +163,7 @@ beforeAll(async () => {
   packSeconds = (Date.now() - started) / 1000
   packedSecond = await packInto(second.rootfs, path.join(tmp, 'out-second'), settingsOf('rootfs'))
   console.info(
-    `builds: ${first.seconds}s from source, ${second.seconds}s from binary packages; pack (zstd 19): ${packSeconds}s, ${packedFirst.bytes} bytes`,
+    `builds: ${first.seconds}s from source, ${second.seconds}s from binary packages; pack (zstd ${LEVELS.zstd.default}): ${packSeconds}s, ${packedFirst.bytes} bytes`,
   )
 })
 

@@ -41,6 +41,7 @@ import {
 } from '../../../src/pack/normalize.ts'
 import { listPackageDirs } from '../../../src/portage/vdb.ts'
 import { makeDir, tempDir, writeFile } from '../helpers.ts'
+import { ACTION_DIR } from '../../../scripts/run-action.ts'
 
 const E = 1_700_000_000
 
@@ -62,7 +63,7 @@ describe('tarballName', () => {
 
 describe('compressorArgs', () => {
   it.each([
-    ['zstd', undefined, 'zstd', ['-q', '-T0', '-19', '-c', '-']],
+    ['zstd', undefined, 'zstd', ['-q', '-T0', '-9', '-c', '-']],
     ['zstd', 1, 'zstd', ['-q', '-T0', '-1', '-c', '-']],
     ['zstd', 19, 'zstd', ['-q', '-T0', '-19', '-c', '-']],
     ['zstd', 20, 'zstd', ['-q', '-T0', '--ultra', '-20', '-c', '-']],
@@ -97,7 +98,7 @@ describe('validateCompression', () => {
     validateCompression({ format, compression, level }).settings
 
   it.each([
-    ['', '', '', { format: 'rootfs', compression: 'zstd', level: 19 }],
+    ['', '', '', { format: 'rootfs', compression: 'zstd', level: 9 }],
     ['rootfs', 'zstd', '3', { format: 'rootfs', compression: 'zstd', level: 3 }],
     ['rootfs', 'zstd', '22', { format: 'rootfs', compression: 'zstd', level: 22 }],
     ['rootfs', 'xz', '', { format: 'rootfs', compression: 'xz', level: 6 }],
@@ -126,21 +127,21 @@ describe('validateCompression', () => {
       'zstd',
       '0',
       'compression-level',
-      "'0' is not a zstd level; write a whole number from 1 to 22 (default 19)",
+      "'0' is not a zstd level; write a whole number from 1 to 22 (default 9)",
     ],
     [
       '',
       'zstd',
       '23',
       'compression-level',
-      "'23' is not a zstd level; write a whole number from 1 to 22 (default 19)",
+      "'23' is not a zstd level; write a whole number from 1 to 22 (default 9)",
     ],
     [
       '',
       'zstd',
       '-1',
       'compression-level',
-      "'-1' is not a zstd level; write a whole number from 1 to 22 (default 19)",
+      "'-1' is not a zstd level; write a whole number from 1 to 22 (default 9)",
     ],
     [
       '',
@@ -193,6 +194,17 @@ describe('validateCompression', () => {
         (p) => p.input,
       ),
     ).toEqual(['compression', 'compression-level'])
+  })
+
+  it("action.yml's compression-level description states each range and default", () => {
+    const action = parse(readFileSync(path.join(ACTION_DIR, 'action.yml'), 'utf8')) as {
+      inputs: Record<string, { description: string }>
+    }
+    const description = action.inputs['compression-level']?.description
+    for (const [compression, range] of Object.entries(LEVELS))
+      expect(description).toContain(
+        `${compression} ${range.min}-${range.max}, default ${range.default}`,
+      )
   })
 
   it('every level in each range is accepted', () => {
