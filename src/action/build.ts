@@ -4,7 +4,7 @@
  */
 import { type CacheSession, openCache } from '../cache/session.ts'
 import { configHash } from '../cache/keys.ts'
-import { type HostWatch, watchHost } from '../host/check-stage.ts'
+import { awaitHostSnapshot, type HostWatch, watchHost } from '../host/check-stage.ts'
 import { type Host, preflight } from '../host/preflight.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 import { writeLxcConfig } from '../lxc/config.ts'
@@ -61,10 +61,8 @@ export async function begin(inputs: Inputs, env: RunEnv): Promise<Begun> {
   const host = await step('Preflight', () => preflight(env.path, env.uid, inputs))
   const runner = createRunner(host.privilege)
   const ownDirs = [env.runnerTemp, env.workspace, ...(inputs.cache.dir ? [inputs.cache.dir] : [])]
-  const watch =
-    inputs.hostCheck === 'off'
-      ? undefined
-      : await step('Host snapshot', () => watchHost(runner, host.tools.portageq, ownDirs))
+  // Under way until prepare waits for it, before the cache is restored.
+  const watch = inputs.hostCheck === 'off' ? undefined : watchHost(runner, host.tools, ownDirs)
   return { host, runner, watch }
 }
 
@@ -80,7 +78,7 @@ export interface Prepared {
 export async function prepare(
   inputs: Inputs,
   env: RunEnv,
-  { host, runner }: Begun,
+  { host, runner, watch }: Begun,
   sandbox: Sandbox,
 ): Promise<Prepared> {
   const run = `${env.runId}-${env.runAttempt}`
@@ -130,6 +128,7 @@ export async function prepare(
     getbinpkg: binhost !== undefined,
   }
   const atoms = inputs.packages.map((a) => a.text)
+  if (watch) await step('Host snapshot', () => awaitHostSnapshot(watch))
   await step('Restore cache', () => cache.restore(portage, config, atoms))
   const planned: Target = { ...portage, usepkg: cache.usesBinaries() }
   const plan = await step('Plan', () =>

@@ -1,4 +1,9 @@
-/** The host check as the build runs it: a snapshot after Preflight, a comparison at the end. */
+/**
+ * The host check as the build runs it: the listing starts after Preflight and runs while the
+ * sandbox and the configuration are made, which change nothing on the host outside the action's
+ * directories; it is waited for (the step Host snapshot) before the cache is restored and anything
+ * is merged. At the end, what changed since is compared.
+ */
 import path from 'node:path'
 import * as core from '@actions/core'
 import type { PlanEntry } from '../portage/emerge.ts'
@@ -6,8 +11,8 @@ import { hostEroot } from '../portage/merge.ts'
 import type { Runner } from '../util/exec.ts'
 import {
   changeLines,
+  changesSince,
   countChanges,
-  diffHost,
   explainChanges,
   type HostChanges,
   hostMergedPaths,
@@ -15,31 +20,56 @@ import {
   snapshotHost,
   watchedRoots,
 } from './check.ts'
+import type { Finder } from './listing.ts'
+import type { Tools } from './tools.ts'
 import { escapeHtml } from '../util/markdown.ts'
 
 /** What a change on the host means (the host-check input). */
 export type HostCheck = 'warn' | 'error' | 'off'
 
-export interface HostWatch {
+interface Listed {
   /** The host's EROOT: / on a Gentoo runner. */
   readonly eroot: string
-  readonly roots: readonly string[]
-  /** The action's own directories, which may lie inside a watched tree. */
-  readonly exclude: readonly string[]
+  readonly finder: Finder
   readonly before: HostSnapshot
 }
 
-/** Lists the host's system directories and package database before anything is built. */
-export async function watchHost(
+export interface HostWatch {
+  /** The listing before the build, under way: settles with it or with its error, never rejects. */
+  readonly listed: Promise<{ readonly value: Listed } | { readonly error: unknown }>
+}
+
+/**
+ * Starts listing the host's system directories and package database, and returns at once.
+ * `exclude` are the action's own directories, which may lie inside a watched tree.
+ */
+export function watchHost(
   runner: Runner,
-  portageq: string,
+  tools: Pick<Tools, 'portageq' | 'find'>,
   exclude: readonly string[],
-): Promise<HostWatch> {
-  const eroot = await hostEroot(runner, portageq)
-  const roots = watchedRoots(eroot)
-  const before = snapshotHost(roots, exclude)
-  core.info(`host check: ${before.size} paths listed below ${roots.length} directories`)
-  return { eroot, roots, exclude, before }
+): HostWatch {
+  const finder: Finder = { runner, find: tools.find }
+  const list = async (): Promise<Listed> => {
+    const eroot = await hostEroot(runner, tools.portageq)
+    return { eroot, finder, before: await snapshotHost(finder, watchedRoots(eroot), exclude) }
+  }
+  // Settled here, so that a failure waits for its step instead of being an unhandled rejection.
+  return {
+    listed: list().then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+  }
+}
+
+/** Waits for the listing: the step Host snapshot, before anything can change the host. */
+export async function awaitHostSnapshot(watch: HostWatch): Promise<void> {
+  const listed = await watch.listed
+  if ('error' in listed) throw listed.error
+  const { before } = listed.value
+  core.info(
+    `host check: ${before.entries.size} paths listed below ${before.roots.length} directories`,
+  )
 }
 
 export interface HostCheckResult {
@@ -48,15 +78,29 @@ export interface HostCheckResult {
   readonly explained: HostChanges
 }
 
-/** Lists again and compares; the host merges of the plan (host-deps) explain their own files. */
-export function checkHost(watch: HostWatch, hostMerges: readonly PlanEntry[]): HostCheckResult {
-  const changes = diffHost(watch.before, snapshotHost(watch.roots, watch.exclude))
-  const vdb = path.join(watch.eroot, 'var', 'db', 'pkg')
+/**
+ * Compares what changed since the listing; the host merges of the plan (host-deps) explain their
+ * own files. Undefined when the listing failed: the build failed with it.
+ */
+export async function checkHost(
+  watch: HostWatch,
+  hostMerges: readonly PlanEntry[],
+): Promise<HostCheckResult | undefined> {
+  const listed = await watch.listed
+  if ('error' in listed) {
+    core.info(
+      `host check: not done, the listing before the build failed: ${listed.error instanceof Error ? listed.error.message : String(listed.error)}`,
+    )
+    return undefined
+  }
+  const { eroot, finder, before } = listed.value
+  const changes = await changesSince(finder, before)
+  const vdb = path.join(eroot, 'var', 'db', 'pkg')
   const owned = hostMergedPaths(
     vdb,
     hostMerges.map((e) => e.cpv),
   )
-  const result = explainChanges(changes, hostMerges.length > 0, owned, watch.eroot)
+  const result = explainChanges(changes, hostMerges.length > 0, owned, eroot)
   const explained = countChanges(result.explained)
   if (explained) {
     core.info(
