@@ -61,7 +61,7 @@ export async function begin(inputs: Inputs, env: RunEnv): Promise<Begun> {
   const host = await step('Preflight', () => preflight(env.path, env.uid, inputs))
   const runner = createRunner(host.privilege)
   const ownDirs = [env.runnerTemp, env.workspace, ...(inputs.cache.dir ? [inputs.cache.dir] : [])]
-  // Under way until prepare waits for it, before the cache is restored.
+  // Under way until prepare waits for it, before the first emerge.
   const watch = inputs.hostCheck === 'off' ? undefined : watchHost(runner, host.tools, ownDirs)
   return { host, runner, watch }
 }
@@ -128,8 +128,9 @@ export async function prepare(
     getbinpkg: binhost !== undefined,
   }
   const atoms = inputs.packages.map((a) => a.text)
-  if (watch) await step('Host snapshot', () => awaitHostSnapshot(watch))
   await step('Restore cache', () => cache.restore(portage, config, atoms))
+  // Before the first emerge: restoring wrote only into the cache's own directories.
+  if (watch) await step('Host snapshot', () => awaitHostSnapshot(watch))
   const planned: Target = { ...portage, usepkg: cache.usesBinaries() }
   const plan = await step('Plan', () =>
     planRequest(runner, planned, [BASELAYOUT, ...atoms], inputs.hostDeps),

@@ -32,8 +32,8 @@ export interface HostSnapshot {
   readonly roots: readonly string[]
   /** The action's own directories: not listed, nor anything below them. */
   readonly exclude: readonly string[]
-  /** find's -newerct argument: the listing's start, less a margin. */
-  readonly since: string
+  /** The listing's start, less a margin, in nanoseconds since the epoch. */
+  readonly since: bigint
   readonly entries: Listing
   /** The mounts inside the trees: mount point (as a key) -> mount id, device and root. */
   readonly mounts: ReadonlyMap<string, string>
@@ -66,12 +66,27 @@ export async function snapshotHost(
   const excluded = exclude.map((p) => path.resolve(p))
   const mounts = mountsWithin(readMountInfo(), resolved, excluded)
   const entries = await listTrees(finder, resolved, excluded)
-  return { roots: resolved, exclude: excluded, since: findTime(since), entries, mounts }
+  return { roots: resolved, exclude: excluded, since, entries, mounts }
+}
+
+/**
+ * One snapshot of two taken at about the same time (of other roots, with the same excluded
+ * paths): changes count from the earlier start. The second's entries are moved into the first's.
+ */
+export function joinSnapshots(first: HostSnapshot, second: HostSnapshot): HostSnapshot {
+  for (const [key, signature] of second.entries) first.entries.set(key, signature)
+  return {
+    roots: [...new Set([...first.roots, ...second.roots])],
+    exclude: first.exclude,
+    since: first.since < second.since ? first.since : second.since,
+    entries: first.entries,
+    mounts: new Map([...first.mounts, ...second.mounts]),
+  }
 }
 
 /** What changed in the trees since the snapshot: as diffHost of it and a new full listing. */
 export async function changesSince(finder: Finder, before: HostSnapshot): Promise<HostChanges> {
-  const recent = await listTrees(finder, before.roots, before.exclude, before.since)
+  const recent = await listTrees(finder, before.roots, before.exclude, findTime(before.since))
   const again = new Set<string>()
   for (const [key, signature] of recent) {
     if (isDirectory(signature) || isDirectory(before.entries.get(key))) again.add(key)

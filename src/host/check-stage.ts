@@ -1,8 +1,8 @@
 /**
  * The host check as the build runs it: the listing starts after Preflight and runs while the
- * sandbox and the configuration are made, which change nothing on the host outside the action's
- * directories; it is waited for (the step Host snapshot) before the cache is restored and anything
- * is merged. At the end, what changed since is compared.
+ * sandbox and the configuration are made and the cache is restored, which change nothing on the
+ * host outside the action's directories; it is waited for (the step Host snapshot) before the
+ * first emerge. At the end, what changed since is compared.
  */
 import path from 'node:path'
 import * as core from '@actions/core'
@@ -17,6 +17,7 @@ import {
   type HostChanges,
   hostMergedPaths,
   type HostSnapshot,
+  joinSnapshots,
   snapshotHost,
   watchedRoots,
 } from './check.ts'
@@ -50,8 +51,22 @@ export function watchHost(
 ): HostWatch {
   const finder: Finder = { runner, find: tools.find }
   const list = async (): Promise<Listed> => {
-    const eroot = await hostEroot(runner, tools.portageq)
-    return { eroot, finder, before: await snapshotHost(finder, watchedRoots(eroot), exclude) }
+    // The host's own trees are listed while portageq starts; a Prefix host's EROOT after it.
+    const system = snapshotHost(finder, watchedRoots('/'), exclude)
+    // Handled: awaited below; a failure of portageq first waits for this find to end.
+    const settled = system.then(
+      () => undefined,
+      () => undefined,
+    )
+    const eroot = await hostEroot(runner, tools.portageq).catch(async (error: unknown) => {
+      await settled
+      throw error
+    })
+    const own = watchedRoots(eroot).filter((root) => !watchedRoots('/').includes(root))
+    const before = own.length
+      ? joinSnapshots(await system, await snapshotHost(finder, own, exclude))
+      : await system
+    return { eroot, finder, before }
   }
   // Settled here, so that a failure waits for its step instead of being an unhandled rejection.
   return {
@@ -78,13 +93,35 @@ export interface HostCheckResult {
   readonly explained: HostChanges
 }
 
+/** What changed since the listing, being looked for: settles with it or with its error. */
+export type LookingForChanges = Promise<
+  { readonly value: HostChanges | undefined } | { readonly error: unknown }
+>
+
 /**
- * Compares what changed since the listing; the host merges of the plan (host-deps) explain their
- * own files. Undefined when the listing failed: the build failed with it.
+ * Starts looking for what changed since the listing (nothing when the listing failed), the check's
+ * second half, and returns at once: the caller may go on with what cannot change the host.
+ */
+export function lookForChanges(watch: HostWatch): LookingForChanges {
+  const look = async (): Promise<HostChanges | undefined> => {
+    const listed = await watch.listed
+    return 'error' in listed ? undefined : changesSince(listed.value.finder, listed.value.before)
+  }
+  return look().then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  )
+}
+
+/**
+ * Compares what changed since the listing (looked for now, or since `looking` started); the host
+ * merges of the plan (host-deps) explain their own files. Undefined when the listing failed: the
+ * build failed with it.
  */
 export async function checkHost(
   watch: HostWatch,
   hostMerges: readonly PlanEntry[],
+  looking: LookingForChanges = lookForChanges(watch),
 ): Promise<HostCheckResult | undefined> {
   const listed = await watch.listed
   if ('error' in listed) {
@@ -93,8 +130,12 @@ export async function checkHost(
     )
     return undefined
   }
-  const { eroot, finder, before } = listed.value
-  const changes = await changesSince(finder, before)
+  const found = await looking
+  if ('error' in found) throw found.error
+  // Looked for after a listing that did not fail: always there.
+  if (!found.value) return undefined
+  const { eroot } = listed.value
+  const changes = found.value
   const vdb = path.join(eroot, 'var', 'db', 'pkg')
   const owned = hostMergedPaths(
     vdb,

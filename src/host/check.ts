@@ -15,6 +15,7 @@ export {
   diffHost,
   type HostChanges,
   type HostSnapshot,
+  joinSnapshots,
   snapshotHost,
 } from './changes.ts'
 

@@ -19,6 +19,7 @@ import {
   diffHost,
   findTime,
   type HostChanges,
+  joinSnapshots,
   mountsWithin,
   snapshotHost,
 } from '../../../src/host/changes.ts'
@@ -359,6 +360,30 @@ describe('changesSince asks find', () => {
     expect(calls).toHaveLength(2)
     const roots = (args: string[]): string[] => args.slice(1, args.indexOf('('))
     expect(roots(calls[1]?.args ?? [])).toEqual([path.join(tree.usr, 'lib/a')])
+  })
+})
+
+describe('joinSnapshots', () => {
+  it('is the snapshot of both trees: entries, roots, the earlier start; changes in either are found', async () => {
+    const tree = makeTree()
+    const since = await settle(tree.outside)
+    const usr = await snapshotHost(finder, [tree.usr], [tree.excluded], since + 5n)
+    const etc = await snapshotHost(finder, [tree.etc], [tree.excluded], since)
+    const both = await snapshotHost(finder, [tree.usr, tree.etc], [tree.excluded], since)
+    const joined = joinSnapshots(usr, etc)
+    expect(joined.entries).toEqual(both.entries)
+    expect(joined.roots).toEqual([tree.usr, tree.etc])
+    expect(joined.since).toBe(since)
+    const [added, passwd] = [
+      writeFile(path.join(tree.usr, 'bin/new')),
+      path.join(tree.etc, 'passwd'),
+    ]
+    writeFileSync(passwd, 'root:x:0:0:root')
+    expect(await changesSince(finder, joined)).toEqual({
+      ...none,
+      added: [added],
+      changed: [passwd],
+    })
   })
 })
 

@@ -9,6 +9,7 @@ import {
   hostCheckMessage,
   type HostWatch,
   hostSummary,
+  lookForChanges,
   reportHostCheck,
   watchHost,
 } from '../../../src/host/check-stage.ts'
@@ -188,5 +189,27 @@ describe('watchHost, awaitHostSnapshot and checkHost', () => {
       'host check: 5 changes come from the build dependencies merged into the host (dev-util/tool-1)',
     )
     expect(printed.join('')).toContain('host check: 1 unexplained changes')
+  })
+
+  it('compare what changed when the second half was started, and fail when its find fails', async () => {
+    const eroot = tempDir()
+    writeFile(path.join(eroot, 'etc/passwd'), 'root:x:0:0')
+    const roots = watchedRoots(eroot).filter((r) => r.startsWith(eroot))
+    const before = await snapshotHost(finder, roots, [])
+    const watch: HostWatch = { listed: Promise.resolve({ value: { eroot, finder, before } }) }
+    const early = writeFile(path.join(eroot, 'etc/early'), 'x')
+    const looking = lookForChanges(watch)
+    await looking
+    writeFile(path.join(eroot, 'etc/late'), 'x')
+    expect((await checkHost(watch, [], looking))?.unexplained.added).toEqual([early])
+
+    const busybox = writeExecutable(
+      path.join(tempDir(), 'find'),
+      '#!/bin/sh\necho "$0: unrecognized: -newerct" >&2\nexit 1\n',
+    )
+    const broken: HostWatch = {
+      listed: Promise.resolve({ value: { eroot, finder: { ...finder, find: busybox }, before } }),
+    }
+    await expect(checkHost(broken, [])).rejects.toThrow(/unrecognized: -newerct/)
   })
 })
