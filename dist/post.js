@@ -36807,16 +36807,29 @@ function createRunner(privilege, write = (t) => process.stdout.write(t)) {
     privilege,
     async run(command, options = {}) {
       const { file, args, env } = invocation(command, privilege);
+      const raw = options.onStdout;
       const child2 = execa(file, args, {
         env,
         ...command.cwd === void 0 ? {} : { cwd: command.cwd },
         reject: false,
         stdin: "ignore",
-        all: true,
-        buffer: !options.stream,
+        all: !raw,
+        buffer: options.stream ? false : raw ? { stdout: false } : true,
         forceKillAfterDelay: KILL_GRACE_MS,
         ...options.group ? { detached: true } : {}
       });
+      let consumerError;
+      if (raw) {
+        child2.stdout.on("data", (chunk) => {
+          if (consumerError) return;
+          try {
+            raw(chunk);
+          } catch (error2) {
+            consumerError = { error: error2 };
+            child2.kill("SIGTERM");
+          }
+        });
+      }
       const killGroup = () => {
         try {
           if (child2.pid !== void 0) process.kill(-child2.pid, "SIGKILL");
@@ -36848,8 +36861,10 @@ function createRunner(privilege, write = (t) => process.stdout.write(t)) {
       }
       const result = await child2;
       if (timer) clearTimeout(timer);
+      if (consumerError) throw consumerError.error;
       const text = (value) => options.stream ? "" : value ?? "";
-      if (!options.stream) tail.push(...lastLines(text(result.all), TAIL_LINES));
+      if (!options.stream)
+        tail.push(...lastLines(text(raw ? result.stderr : result.all), TAIL_LINES));
       const signal = result.isTerminated ? result.signal : void 0;
       const exitCode = result.exitCode ?? (signal ? 128 + constants6.signals[signal] : -1);
       const timedOut = deadline.passed;

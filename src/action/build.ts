@@ -4,7 +4,7 @@
  */
 import { type CacheSession, openCache } from '../cache/session.ts'
 import { configHash } from '../cache/keys.ts'
-import { type HostWatch, watchHost } from '../host/check-stage.ts'
+import { awaitHostSnapshot, type HostWatch, watchHost } from '../host/check-stage.ts'
 import { type Host, preflight } from '../host/preflight.ts'
 import { findCommands } from '../host/tools.ts'
 import type { Sandbox } from '../host/sandbox.ts'
@@ -69,10 +69,8 @@ export async function begin(inputs: Inputs, env: RunEnv): Promise<Begun> {
   const host = await step('Preflight', () => preflight(env.path, env.uid, inputs))
   const runner = createRunner(host.privilege)
   const ownDirs = [env.runnerTemp, env.workspace, ...(inputs.cache.dir ? [inputs.cache.dir] : [])]
-  const watch =
-    inputs.hostCheck === 'off'
-      ? undefined
-      : await step('Host snapshot', () => watchHost(runner, host.tools.portageq, ownDirs))
+  // Under way until prepare waits for it, before the first emerge.
+  const watch = inputs.hostCheck === 'off' ? undefined : watchHost(runner, host.tools, ownDirs)
   return { host, runner, watch }
 }
 
@@ -89,7 +87,7 @@ export interface Prepared {
 export async function prepare(
   inputs: Inputs,
   env: RunEnv,
-  { host, runner }: Begun,
+  { host, runner, watch }: Begun,
   sandbox: Sandbox,
 ): Promise<Prepared> {
   const run = `${env.runId}-${env.runAttempt}`
@@ -140,6 +138,8 @@ export async function prepare(
   }
   const atoms = inputs.packages.map((a) => a.text)
   await step('Restore cache', () => cache.restore(portage, config, atoms))
+  // Before the first emerge: restoring wrote only into the cache's own directories.
+  if (watch) await step('Host snapshot', () => awaitHostSnapshot(watch))
   const planned: Target = { ...portage, usepkg: cache.usesBinaries() }
   const plan = await step('Plan', () =>
     planRequest(runner, planned, [BASELAYOUT, ...atoms], inputs.hostDeps),

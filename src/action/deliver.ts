@@ -4,7 +4,13 @@
  * check, push or host check).
  */
 import * as core from '@actions/core'
-import { checkHost, hostSummary, reportHostCheck } from '../host/check-stage.ts'
+import {
+  checkHost,
+  hostSummary,
+  lookForChanges,
+  type LookingForChanges,
+  reportHostCheck,
+} from '../host/check-stage.ts'
 import type { Sandbox } from '../host/sandbox.ts'
 import { uploadImage } from '../pack/image.ts'
 import type { PlanEntry } from '../portage/emerge.ts'
@@ -37,6 +43,9 @@ export async function deliver(
   begun: Begun,
   { report, sandbox, packed, size }: Built,
 ): Promise<void> {
+  // The host check's second half runs while the image is uploaded, checked and pushed: nothing
+  // from here on changes the host outside the action's directories.
+  const looking = begun.watch && lookForChanges(begun.watch)
   // An upload that fails is reported after the outputs: the tarball is still there to use.
   let uploadError: string | undefined
   const sbomFiles = report.sbom.map((s) => s.path)
@@ -78,7 +87,7 @@ export async function deliver(
         }))
       : { pushed: undefined, error: undefined }
   const { pushed, error: pushError } = push
-  const host = await hostCheck(begun, report.hostMerges, inputs.hostCheck)
+  const host = await hostCheck(begun, report.hostMerges, inputs.hostCheck, looking)
   try {
     const delivered = { ...report, uploaded, pushed }
     setOutputs({ ...buildOutputs(delivered, sandbox), ...sized.outputs })
@@ -116,9 +125,11 @@ export async function hostCheck(
   { watch }: Begun,
   hostMerges: readonly PlanEntry[],
   mode: Inputs['hostCheck'],
+  /** Its second half, when it was started before (deliver). */
+  looking?: LookingForChanges,
 ): Promise<{ readonly failure: string | undefined; readonly changed: readonly string[] }> {
   if (!watch) return { failure: undefined, changed: [] }
-  const result = await step('Host check', () => checkHost(watch, hostMerges))
+  const result = await step('Host check', () => checkHost(watch, hostMerges, looking))
   const reported = reportHostCheck(result, mode)
   if (reported.changed.length) core.setOutput(Output.hostChanges, reported.changed.join('\n'))
   return reported

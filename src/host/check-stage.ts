@@ -1,4 +1,9 @@
-/** The host check as the build runs it: a snapshot after Preflight, a comparison at the end. */
+/**
+ * The host check as the build runs it: the listing starts after Preflight and runs while the
+ * sandbox and the configuration are made and the cache is restored, which change nothing on the
+ * host outside the action's directories; it is waited for (the step Host snapshot) before the
+ * first emerge. At the end, what changed since is compared.
+ */
 import path from 'node:path'
 import * as core from '@actions/core'
 import type { PlanEntry } from '../portage/emerge.ts'
@@ -6,40 +11,80 @@ import { hostEroot } from '../portage/merge.ts'
 import type { Runner } from '../util/exec.ts'
 import {
   changeLines,
+  changesSince,
   countChanges,
-  diffHost,
   explainChanges,
   type HostChanges,
   hostMergedPaths,
   type HostSnapshot,
+  joinSnapshots,
   snapshotHost,
   watchedRoots,
 } from './check.ts'
+import type { Finder } from './listing.ts'
+import type { Tools } from './tools.ts'
 import { escapeHtml } from '../util/markdown.ts'
 
 /** What a change on the host means (the host-check input). */
 export type HostCheck = 'warn' | 'error' | 'off'
 
-export interface HostWatch {
+interface Listed {
   /** The host's EROOT: / on a Gentoo runner. */
   readonly eroot: string
-  readonly roots: readonly string[]
-  /** The action's own directories, which may lie inside a watched tree. */
-  readonly exclude: readonly string[]
+  readonly finder: Finder
   readonly before: HostSnapshot
 }
 
-/** Lists the host's system directories and package database before anything is built. */
-export async function watchHost(
+export interface HostWatch {
+  /** The listing before the build, under way: settles with it or with its error, never rejects. */
+  readonly listed: Promise<{ readonly value: Listed } | { readonly error: unknown }>
+}
+
+/**
+ * Starts listing the host's system directories and package database, and returns at once.
+ * `exclude` are the action's own directories, which may lie inside a watched tree.
+ */
+export function watchHost(
   runner: Runner,
-  portageq: string,
+  tools: Pick<Tools, 'portageq' | 'find'>,
   exclude: readonly string[],
-): Promise<HostWatch> {
-  const eroot = await hostEroot(runner, portageq)
-  const roots = watchedRoots(eroot)
-  const before = snapshotHost(roots, exclude)
-  core.info(`host check: ${before.size} paths listed below ${roots.length} directories`)
-  return { eroot, roots, exclude, before }
+): HostWatch {
+  const finder: Finder = { runner, find: tools.find }
+  const list = async (): Promise<Listed> => {
+    // The host's own trees are listed while portageq starts; a Prefix host's EROOT after it.
+    const system = snapshotHost(finder, watchedRoots('/'), exclude)
+    // Handled: awaited below; a failure of portageq first waits for this find to end.
+    const settled = system.then(
+      () => undefined,
+      () => undefined,
+    )
+    const eroot = await hostEroot(runner, tools.portageq).catch(async (error: unknown) => {
+      await settled
+      throw error
+    })
+    const own = watchedRoots(eroot).filter((root) => !watchedRoots('/').includes(root))
+    const before = own.length
+      ? joinSnapshots(await system, await snapshotHost(finder, own, exclude))
+      : await system
+    return { eroot, finder, before }
+  }
+  // Settled here, so that a failure waits for its step instead of being an unhandled rejection.
+  return {
+    listed: list().then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+  }
+}
+
+/** Waits for the listing: the step Host snapshot, before anything can change the host. */
+export async function awaitHostSnapshot(watch: HostWatch): Promise<void> {
+  const listed = await watch.listed
+  if ('error' in listed) throw listed.error
+  const { before } = listed.value
+  core.info(
+    `host check: ${before.entries.size} paths listed below ${before.roots.length} directories`,
+  )
 }
 
 export interface HostCheckResult {
@@ -48,15 +93,55 @@ export interface HostCheckResult {
   readonly explained: HostChanges
 }
 
-/** Lists again and compares; the host merges of the plan (host-deps) explain their own files. */
-export function checkHost(watch: HostWatch, hostMerges: readonly PlanEntry[]): HostCheckResult {
-  const changes = diffHost(watch.before, snapshotHost(watch.roots, watch.exclude))
-  const vdb = path.join(watch.eroot, 'var', 'db', 'pkg')
+/** What changed since the listing, being looked for: settles with it or with its error. */
+export type LookingForChanges = Promise<
+  { readonly value: HostChanges | undefined } | { readonly error: unknown }
+>
+
+/**
+ * Starts looking for what changed since the listing (nothing when the listing failed), the check's
+ * second half, and returns at once: the caller may go on with what cannot change the host.
+ */
+export function lookForChanges(watch: HostWatch): LookingForChanges {
+  const look = async (): Promise<HostChanges | undefined> => {
+    const listed = await watch.listed
+    return 'error' in listed ? undefined : changesSince(listed.value.finder, listed.value.before)
+  }
+  return look().then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  )
+}
+
+/**
+ * Compares what changed since the listing (looked for now, or since `looking` started); the host
+ * merges of the plan (host-deps) explain their own files. Undefined when the listing failed: the
+ * build failed with it.
+ */
+export async function checkHost(
+  watch: HostWatch,
+  hostMerges: readonly PlanEntry[],
+  looking: LookingForChanges = lookForChanges(watch),
+): Promise<HostCheckResult | undefined> {
+  const listed = await watch.listed
+  if ('error' in listed) {
+    core.info(
+      `host check: not done, the listing before the build failed: ${listed.error instanceof Error ? listed.error.message : String(listed.error)}`,
+    )
+    return undefined
+  }
+  const found = await looking
+  if ('error' in found) throw found.error
+  // Looked for after a listing that did not fail: always there.
+  if (!found.value) return undefined
+  const { eroot } = listed.value
+  const changes = found.value
+  const vdb = path.join(eroot, 'var', 'db', 'pkg')
   const owned = hostMergedPaths(
     vdb,
     hostMerges.map((e) => e.cpv),
   )
-  const result = explainChanges(changes, hostMerges.length > 0, owned, watch.eroot)
+  const result = explainChanges(changes, hostMerges.length > 0, owned, eroot)
   const explained = countChanges(result.explained)
   if (explained) {
     core.info(

@@ -1,14 +1,23 @@
 /**
  * The host check: what the build changed on the runner outside its own directories. A listing of
- * the host's package database and system directories is taken before the build and compared
- * after it. Changes that build dependencies Portage merged into the host explain (their files, as
- * their CONTENTS name them, and Portage's own bookkeeping) are the announced exception; any other
- * change is reported.
+ * the host's package database and system directories is taken before the build (listing.ts) and
+ * what changed since is looked for after it (changes.ts). Changes that build dependencies Portage
+ * merged into the host explain (their files, as their CONTENTS name them, and Portage's own
+ * bookkeeping) are the announced exception; any other change is reported.
  */
 import path from 'node:path'
 import { type ContentsEntry, hostContents, parseContents } from '../portage/vdb.ts'
 import { isWithin } from '../util/paths.ts'
-import { skipUnreadable, walkTree } from '../util/walk.ts'
+import type { HostChanges } from './changes.ts'
+
+export {
+  changesSince,
+  diffHost,
+  type HostChanges,
+  type HostSnapshot,
+  joinSnapshots,
+  snapshotHost,
+} from './changes.ts'
 
 /** Where Portage and ebuilds write on a host: the system directories and Portage's state. */
 export const SYSTEM_DIRS = [
@@ -42,55 +51,6 @@ const BOOKKEEPING = [
 export function watchedRoots(eroot: string): string[] {
   const roots = new Set(['/', path.resolve(eroot)])
   return [...roots].flatMap((root) => SYSTEM_DIRS.map((dir) => path.join(root, dir)))
-}
-
-/** path -> what is compared: type, mode, owner, and for non-directories size and mtime. */
-export type HostSnapshot = ReadonlyMap<string, string>
-
-/**
- * Lists the trees without following links. Excluded paths (the action's own directories, when
- * they lie inside a watched tree) are skipped with everything below them; unreadable ones too.
- */
-export function snapshotHost(roots: readonly string[], exclude: readonly string[]): HostSnapshot {
-  const skip = new Set(exclude.map((p) => path.resolve(p)))
-  const seen = new Map<string, string>()
-  for (const root of roots) {
-    walkTree(
-      path.resolve(root),
-      ({ host: file, stats: stat }) => {
-        if (skip.has(file) || seen.has(file)) return false
-        const mode = (stat.mode & 0o7777).toString(8)
-        if (stat.isDirectory()) {
-          seen.set(file, `d ${mode} ${stat.uid}:${stat.gid}`)
-          return true
-        }
-        const type = stat.isSymbolicLink() ? 'l' : stat.isFile() ? 'f' : 'o'
-        seen.set(file, `${type} ${mode} ${stat.uid}:${stat.gid} ${stat.size} ${stat.mtimeMs}`)
-        return false
-      },
-      skipUnreadable,
-    )
-  }
-  return seen
-}
-
-export interface HostChanges {
-  readonly added: readonly string[]
-  readonly removed: readonly string[]
-  readonly changed: readonly string[]
-}
-
-export function diffHost(before: HostSnapshot, after: HostSnapshot): HostChanges {
-  const added: string[] = []
-  const removed: string[] = []
-  const changed: string[] = []
-  for (const [file, sig] of after) {
-    const was = before.get(file)
-    if (was === undefined) added.push(file)
-    else if (was !== sig) changed.push(file)
-  }
-  for (const file of before.keys()) if (!after.has(file)) removed.push(file)
-  return { added: added.sort(), removed: removed.sort(), changed: changed.sort() }
 }
 
 export function countChanges(changes: HostChanges): number {

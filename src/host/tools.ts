@@ -83,6 +83,8 @@ export interface Tools {
   readonly chown: string
   readonly cp: string
   readonly chmod: string
+  /** The host check's listings: GNU find (its -printf). */
+  readonly find: string
   /** Optional: without it, a minimized root keeps a stale but harmless ld.so.cache. */
   readonly ldconfig: string | undefined
 }
@@ -101,6 +103,7 @@ const NEEDED: readonly (readonly [Exclude<keyof Tools, 'ldconfig'>, Command])[] 
   ['chown', 'chown'],
   ['cp', 'cp'],
   ['chmod', 'chmod'],
+  ['find', 'find'],
 ]
 
 export function findTools(searchPath: string): Tools {

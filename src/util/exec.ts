@@ -35,6 +35,12 @@ export interface RunOptions {
    * command's children too, e.g. the tar a library started), not only the command.
    */
   readonly group?: boolean
+  /**
+   * Hands standard output to this function as raw bytes, chunk by chunk as it comes, instead of
+   * keeping it (stdout is then empty; the tail is standard error's): for outputs too large to hold
+   * as one string, or that are not text (file names). Not with stream.
+   */
+  readonly onStdout?: (chunk: Buffer) => void
 }
 
 export interface Result {
@@ -87,16 +93,31 @@ export function createRunner(
     privilege,
     async run(command, options = {}) {
       const { file, args, env } = invocation(command, privilege)
+      const raw = options.onStdout
       const child = execa(file, args, {
         env,
         ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
         reject: false,
         stdin: 'ignore',
-        all: true,
-        buffer: !options.stream,
+        all: !raw,
+        buffer: options.stream ? false : raw ? { stdout: false } : true,
         forceKillAfterDelay: KILL_GRACE_MS,
         ...(options.group ? { detached: true } : {}),
       })
+      // A consumer that throws must not leave an uncaught exception behind: the command is
+      // stopped and the error thrown from run().
+      let consumerError: { readonly error: unknown } | undefined
+      if (raw) {
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (consumerError) return
+          try {
+            raw(chunk)
+          } catch (error) {
+            consumerError = { error }
+            child.kill('SIGTERM')
+          }
+        })
+      }
       const killGroup = (): void => {
         try {
           if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
@@ -134,9 +155,11 @@ export function createRunner(
       }
       const result = await child
       if (timer) clearTimeout(timer)
+      if (consumerError) throw consumerError.error
       // Unbuffered (streamed) runs have no captured text: their tail was kept line by line.
       const text = (value: string | undefined): string => (options.stream ? '' : (value ?? ''))
-      if (!options.stream) tail.push(...lastLines(text(result.all), TAIL_LINES))
+      if (!options.stream)
+        tail.push(...lastLines(text(raw ? result.stderr : result.all), TAIL_LINES))
       const signal = result.isTerminated ? result.signal : undefined
       // A command killed by a signal exits as a shell reports it: 128 + the signal's number.
       const exitCode = result.exitCode ?? (signal ? 128 + constants.signals[signal] : -1)

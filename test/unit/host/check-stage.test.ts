@@ -1,12 +1,23 @@
+import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { parseAnnotations } from '../../../scripts/run-action.ts'
-import type { HostChanges } from '../../../src/host/check.ts'
+import { type HostChanges, snapshotHost, watchedRoots } from '../../../src/host/check.ts'
 import {
+  awaitHostSnapshot,
+  checkHost,
   type HostCheckResult,
   hostCheckMessage,
+  type HostWatch,
   hostSummary,
+  lookForChanges,
   reportHostCheck,
+  watchHost,
 } from '../../../src/host/check-stage.ts'
+import type { Finder } from '../../../src/host/listing.ts'
+import { findCommand } from '../../../src/host/tools.ts'
+import type { PlanEntry } from '../../../src/portage/emerge.ts'
+import { createRunner } from '../../../src/util/exec.ts'
+import { tempDir, writeExecutable, writeFile } from '../helpers.ts'
 
 const none: HostChanges = { added: [], removed: [], changed: [] }
 
@@ -121,5 +132,84 @@ describe('hostSummary', () => {
     expect(text).toContain('- <code>/etc/f18</code>')
     expect(text).not.toContain('/etc/f19')
     expect(text).toContain('- … and 3 more')
+  })
+})
+
+describe('watchHost, awaitHostSnapshot and checkHost', () => {
+  const finder: Finder = { runner: createRunner('root'), find: findCommand('find') }
+
+  it('settle with a listing that failed: its step fails, the check at the end is not done', async () => {
+    const portageq = writeExecutable(
+      path.join(tempDir(), 'portageq'),
+      '#!/bin/sh\necho "portageq: no portage here" >&2\nexit 1\n',
+    )
+    const watch = watchHost(finder.runner, { portageq, find: finder.find }, [])
+    await expect(awaitHostSnapshot(watch)).rejects.toThrow(/no portage here/)
+    await expect(checkHost(watch, [])).resolves.toBeUndefined()
+    expect(printed.join('')).toContain('host check: not done, the listing before the build failed:')
+    expect(reportHostCheck(undefined, 'error')).toEqual({ failure: undefined, changed: [] })
+  })
+
+  it("tell the host merges' own files and bookkeeping from what else changed below EROOT", async () => {
+    const eroot = tempDir()
+    writeFile(path.join(eroot, 'usr/bin/existing'), 'x')
+    writeFile(path.join(eroot, 'etc/passwd'), 'root:x:0:0')
+    const roots = watchedRoots(eroot).filter((r) => r.startsWith(eroot))
+    const before = await snapshotHost(finder, roots, [])
+    const watch: HostWatch = { listed: Promise.resolve({ value: { eroot, finder, before } }) }
+    await awaitHostSnapshot(watch)
+    expect(printed.join('')).toContain(
+      `host check: ${before.entries.size} paths listed below ${roots.length} directories`,
+    )
+
+    const tool = writeFile(path.join(eroot, 'usr/bin/tool'), 'tool')
+    const contents = writeFile(
+      path.join(eroot, 'var/db/pkg/dev-util/tool-1/CONTENTS'),
+      `dir ${eroot}/usr/bin\nobj ${tool} d41d8cd98f00b204e9800998ecf8427e 1700000000\n`,
+    )
+    const escaped = writeFile(path.join(eroot, 'etc/escaped'), 'x')
+    const merge: PlanEntry = {
+      kind: 'ebuild',
+      flags: 'N',
+      cpv: 'dev-util/tool-1',
+      slot: undefined,
+      repo: undefined,
+      root: '/',
+      details: '',
+    }
+    const vdb = path.join(eroot, 'var/db/pkg')
+    const result = await checkHost(watch, [merge])
+    expect(result?.unexplained).toEqual({ added: [escaped], removed: [], changed: [] })
+    expect(result?.explained).toEqual({
+      added: [tool, vdb, `${vdb}/dev-util`, `${vdb}/dev-util/tool-1`, contents].sort(),
+      removed: [],
+      changed: [],
+    })
+    expect(printed.join('')).toContain(
+      'host check: 5 changes come from the build dependencies merged into the host (dev-util/tool-1)',
+    )
+    expect(printed.join('')).toContain('host check: 1 unexplained changes')
+  })
+
+  it('compare what changed when the second half was started, and fail when its find fails', async () => {
+    const eroot = tempDir()
+    writeFile(path.join(eroot, 'etc/passwd'), 'root:x:0:0')
+    const roots = watchedRoots(eroot).filter((r) => r.startsWith(eroot))
+    const before = await snapshotHost(finder, roots, [])
+    const watch: HostWatch = { listed: Promise.resolve({ value: { eroot, finder, before } }) }
+    const early = writeFile(path.join(eroot, 'etc/early'), 'x')
+    const looking = lookForChanges(watch)
+    await looking
+    writeFile(path.join(eroot, 'etc/late'), 'x')
+    expect((await checkHost(watch, [], looking))?.unexplained.added).toEqual([early])
+
+    const busybox = writeExecutable(
+      path.join(tempDir(), 'find'),
+      '#!/bin/sh\necho "$0: unrecognized: -newerct" >&2\nexit 1\n',
+    )
+    const broken: HostWatch = {
+      listed: Promise.resolve({ value: { eroot, finder: { ...finder, find: busybox }, before } }),
+    }
+    await expect(checkHost(broken, [])).rejects.toThrow(/unrecognized: -newerct/)
   })
 })

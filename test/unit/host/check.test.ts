@@ -1,4 +1,3 @@
-import { chmodSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -9,7 +8,6 @@ import {
   explainChanges,
   type HostChanges,
   hostMergedPaths,
-  snapshotHost,
   SYSTEM_DIRS,
   watchedRoots,
 } from '../../../src/host/check.ts'
@@ -40,110 +38,6 @@ describe('watchedRoots', () => {
     expect(watchedRoots('/')).toEqual(
       expect.arrayContaining(['/usr', '/etc', '/var/db/pkg', '/var/lib/portage', '/lib64']),
     )
-  })
-})
-
-describe('snapshotHost', () => {
-  /** root/usr with a file, a link to a directory, an excluded subtree and a directory. */
-  function tree(): { root: string; usr: string; excluded: string } {
-    const root = tempDir()
-    const usr = path.join(root, 'usr')
-    put(path.join(usr, 'bin/tool'), 'tool')
-    put(path.join(usr, 'share/doc/readme'), 'read me')
-    symlinkSync('../share', path.join(usr, 'bin/share-link'))
-    symlinkSync('/nonexistent/target', path.join(usr, 'bin/dangling'))
-    const excluded = path.join(usr, 'runner-temp')
-    put(path.join(excluded, 'sandbox/rootfs/bin/sh'), '#!')
-    return { root, usr, excluded }
-  }
-
-  it('lists files, directories and links, without following links or entering excluded paths', () => {
-    const { usr, excluded } = tree()
-    const snap = snapshotHost([usr], [excluded])
-    expect([...snap.keys()].sort()).toEqual(
-      [
-        usr,
-        `${usr}/bin`,
-        `${usr}/bin/dangling`,
-        `${usr}/bin/share-link`,
-        `${usr}/bin/tool`,
-        `${usr}/share`,
-        `${usr}/share/doc`,
-        `${usr}/share/doc/readme`,
-      ].sort(),
-    )
-    expect(snap.get(`${usr}/bin`)).toMatch(/^d [0-7]+ \d+:\d+$/)
-    expect(snap.get(`${usr}/bin/tool`)).toMatch(/^f \d+ \d+:\d+ 4 [\d.]+$/)
-    expect(snap.get(`${usr}/bin/share-link`)).toMatch(/^l /)
-    expect(snap.has(`${usr}/bin/share-link/doc`)).toBe(false)
-  })
-
-  it('takes excluded paths as given, with a trailing slash', () => {
-    const { usr, excluded } = tree()
-    const snap = snapshotHost([usr], [`${excluded}/`])
-    expect([...snap.keys()].some((f) => f.startsWith(excluded))).toBe(false)
-  })
-
-  it('lists the excluded subtree when it is not excluded', () => {
-    const { usr, excluded } = tree()
-    expect(snapshotHost([usr], []).has(`${excluded}/sandbox/rootfs/bin/sh`)).toBe(true)
-  })
-
-  it('skips a root that does not exist, and lists a root given twice once', () => {
-    const { root, usr } = tree()
-    const once = snapshotHost([usr], [])
-    expect(snapshotHost([path.join(root, 'missing'), usr, `${usr}/`], [])).toEqual(once)
-  })
-
-  it('lists a root that is a link as the link', () => {
-    const { root } = tree()
-    const link = path.join(root, 'lib')
-    symlinkSync('usr', link)
-    const snap = snapshotHost([link], [])
-    expect([...snap.keys()]).toEqual([link])
-    expect(snap.get(link)).toMatch(/^l /)
-  })
-
-  it('sees a change of size, of mtime and of mode, and nothing else', () => {
-    const { usr } = tree()
-    const tool = `${usr}/bin/tool`
-    const readme = `${usr}/share/doc/readme`
-    const before = snapshotHost([usr], [])
-
-    expect(diffHost(before, snapshotHost([usr], []))).toEqual(none)
-
-    writeFileSync(tool, 'a longer tool')
-    expect(diffHost(before, snapshotHost([usr], []))).toEqual({ ...none, changed: [tool] })
-
-    utimesSync(readme, new Date('2001-02-03T04:05:06Z'), new Date('2001-02-03T04:05:06Z'))
-    chmodSync(`${usr}/share`, 0o700)
-    expect(diffHost(before, snapshotHost([usr], []))).toEqual({
-      ...none,
-      changed: [tool, `${usr}/share`, readme].sort(),
-    })
-  })
-
-  it('sees a mode change of a file alone', () => {
-    const { usr } = tree()
-    const tool = `${usr}/bin/tool`
-    chmodSync(tool, 0o644)
-    const before = snapshotHost([usr], [])
-    chmodSync(tool, 0o4755)
-    const after = snapshotHost([usr], [])
-    expect(diffHost(before, after)).toEqual({ ...none, changed: [tool] })
-    expect(after.get(tool)).toMatch(/^f 4755 /)
-  })
-
-  it('does not count a new file as a change of its directory', () => {
-    const { usr } = tree()
-    const before = snapshotHost([usr], [])
-    put(`${usr}/bin/new`, 'x')
-    rmSync(`${usr}/share/doc`, { recursive: true })
-    expect(diffHost(before, snapshotHost([usr], []))).toEqual({
-      added: [`${usr}/bin/new`],
-      removed: [`${usr}/share/doc`, `${usr}/share/doc/readme`],
-      changed: [],
-    })
   })
 })
 

@@ -23,6 +23,7 @@ const COMMANDS = [
   'chown',
   'cp',
   'chmod',
+  'find',
 ]
 
 /** A bin directory with every command the build needs; lxc-execute prints `version`. */
@@ -105,6 +106,7 @@ describe('preflight: tools', () => {
       chown: path.join(bin, 'chown'),
       cp: path.join(bin, 'cp'),
       chmod: path.join(bin, 'chmod'),
+      find: path.join(bin, 'find'),
     })
   })
 
@@ -129,12 +131,12 @@ describe('preflight: tools', () => {
 
   it('missing commands: every one named with its package', async () => {
     const error = await preflight(
-      host('6.0.4', { without: ['emerge', 'portageq', 'lxc-execute', 'umount'] }),
+      host('6.0.4', { without: ['emerge', 'portageq', 'lxc-execute', 'umount', 'find'] }),
       0,
     ).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(BuildError)
     expect((error as Error).message).toBe(
-      'lxcmin runs on a Gentoo runner with Portage and LXC; not found on PATH: emerge (sys-apps/portage), portageq (sys-apps/portage), lxc-execute (app-containers/lxc), umount (sys-apps/util-linux)',
+      'lxcmin runs on a Gentoo runner with Portage and LXC; not found on PATH: emerge (sys-apps/portage), portageq (sys-apps/portage), lxc-execute (app-containers/lxc), umount (sys-apps/util-linux), find (sys-apps/findutils)',
     )
   })
 })

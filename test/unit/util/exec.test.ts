@@ -206,6 +206,43 @@ describe('createRunner', () => {
   })
 })
 
+describe('createRunner: onStdout', () => {
+  const runner = createRunner('root', () => undefined)
+
+  it('hands over the raw bytes of standard output, and keeps none of it', async () => {
+    const chunks: Buffer[] = []
+    const result = await runner.run(
+      {
+        file: '/bin/sh',
+        args: ['-c', "printf 'a\\377b\\0'; head -c 300000 /dev/zero; echo oops >&2; exit 3"],
+      },
+      { allowFailure: true, onStdout: (chunk) => chunks.push(chunk) },
+    )
+    const bytes = Buffer.concat(chunks)
+    expect(bytes.length).toBe(300_004)
+    expect([...bytes.subarray(0, 4)]).toEqual([0x61, 0xff, 0x62, 0x00])
+    expect(result).toEqual({
+      exitCode: 3,
+      stdout: '',
+      stderr: 'oops',
+      tail: ['oops'],
+      timedOut: false,
+    })
+  })
+
+  it('stops the command and throws what the consumer threw', async () => {
+    const run = runner.run(
+      { file: '/bin/sh', args: ['-c', 'echo first; exec sleep 30'] },
+      {
+        onStdout: () => {
+          throw new Error('cannot read this')
+        },
+      },
+    )
+    await expect(run).rejects.toThrow('cannot read this')
+  })
+})
+
 describe('createRunner: streaming', () => {
   const collect = (): { write: (t: string) => void; text: () => string; chunks: string[] } => {
     const chunks: string[] = []
