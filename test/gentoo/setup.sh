@@ -227,7 +227,7 @@ done
 mkdir -p "$BIN"
 # Portage 3.0.83's default unpack runs gtar, as a Gentoo system names GNU tar; Debian calls it tar.
 ln -sfn /bin/tar "$BIN/gtar"
-for cmd in emerge portageq ebuild emaint; do
+for cmd in emerge portageq ebuild emaint egencache; do
 	write_if_changed "$BIN/$cmd" <<'EOF'
 #!/usr/bin/env bash
 # TEST ONLY (written by test/gentoo/setup.sh): run the venv's Portage command of the same name as
@@ -258,5 +258,10 @@ exec "$tools/portage-venv/bin/$cmd" "$@"
 EOF
 	chmod 0755 "$BIN/$cmd"
 done
+
+# The metadata cache a synced ::gentoo carries (metadata/md5-cache, made by egencache on Gentoo's
+# side): without it every emerge sources each ebuild it looks at. Incremental; an entry whose
+# ebuild or eclasses changed since is ignored by Portage and made again in its depcache.
+"$BIN/egencache" --update --repo lxcmin-gentoo --jobs "$(nproc)" >/dev/null
 
 log "ready: source test/gentoo/env.sh (portage $(compgen -G "$VENV/lib/python3*/site-packages/portage-*.dist-info" | sed 's/.*portage-\(.*\)\.dist-info/\1/'), node $("$NODE_BIN/node" --version))"
