@@ -1,5 +1,7 @@
 // Bundles the action's two entry points into dist/ as ESM for node24: not minified, so that the
-// committed dist/ can be reviewed, with a createRequire banner for CommonJS dependencies.
+// committed dist/ can be reviewed, with a createRequire banner for CommonJS dependencies. Split into
+// chunks beside the entry points: what is imported with import() (the cache, artifact and GitHub
+// API libraries) is loaded only by a run that uses it, not at every step's start.
 import { build } from 'esbuild'
 import { rmSync } from 'node:fs'
 
@@ -12,6 +14,8 @@ await build({
   },
   outdir: 'dist',
   bundle: true,
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   platform: 'node',
   format: 'esm',
   target: 'node24',

@@ -91,7 +91,7 @@ export async function prepare(
   sandbox: Sandbox,
 ): Promise<Prepared> {
   const run = `${env.runId}-${env.runAttempt}`
-  const cache = openCache(
+  const cache = await openCache(
     { ...env, settings: inputs.cache, name: inputs.name, profile: inputs.profile, run },
     sandbox,
     runner,

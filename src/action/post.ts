@@ -135,7 +135,7 @@ async function unmountBelow(runner: Runner, state: RunState): Promise<void> {
 /** Saves what the main step restored and built, then removes the working copies. */
 async function saveCaches(runner: Runner, state: RunState): Promise<void> {
   const cache = loadCacheState()
-  const store = cache && storeFor(cache.settings)
+  const store = cache && (await storeFor(cache.settings))
   if (!cache || !store) return
   await saveEntries(store, cache.entries, {
     event: cache.event,

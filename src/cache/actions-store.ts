@@ -1,7 +1,6 @@
 /** The GitHub Actions cache service as a CacheStore, through @actions/cache. */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import * as actionsCache from '@actions/cache'
 import { createRunner, type Runner } from '../util/exec.ts'
 import type { CacheStore } from './store.ts'
 
@@ -79,7 +78,7 @@ export function actionsStore(
       // -1: not saved (the library has logged why at info level only).
       return (
         (await withTimeout(
-          actionsCache.saveCache([dir], key),
+          import('@actions/cache').then((cache) => cache.saveCache([dir], key)),
           timeoutMs,
           `saving the ${kind} cache`,
         )) !== -1

@@ -16,7 +16,6 @@ import {
   writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
-import * as actionsCache from '@actions/cache'
 import * as core from '@actions/core'
 import {
   type CacheHit,
@@ -267,10 +266,13 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-/** The store for the settings; undefined when caching is off or the service is not there. */
-export function storeFor(settings: CacheSettings): CacheStore | undefined {
+/**
+ * The store for the settings; undefined when caching is off or the service is not there.
+ * @actions/cache is loaded only for cache: actions.
+ */
+export async function storeFor(settings: CacheSettings): Promise<CacheStore | undefined> {
   if (settings.mode === 'actions') {
-    if (actionsCache.isFeatureAvailable()) return actionsStore()
+    if ((await import('@actions/cache')).isFeatureAvailable()) return actionsStore()
     core.warning(
       'The Actions cache service is not available to this job (no ACTIONS_RESULTS_URL or ACTIONS_CACHE_URL): building without the cache. Use cache: local on a runner with a persistent disk, or cache: off.',
     )

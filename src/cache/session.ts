@@ -60,13 +60,13 @@ export interface CacheContext {
   readonly event: string
 }
 
-export function openCache(
+export async function openCache(
   context: CacheContext,
   sandbox: Sandbox,
   runner: Runner,
   tools: Pick<Tools, 'rm' | 'mkdir'>,
-): CacheSession {
-  const store = storeFor(context.settings)
+): Promise<CacheSession> {
+  const store = await storeFor(context.settings)
   const work = cacheDirs(context.runnerTemp, context.name)
   const dirs = store ? work : { distfiles: sandbox.distdir, binpkgs: sandbox.pkgdir }
   let state: CacheState | undefined

@@ -4,9 +4,14 @@
  * GITHUB_API_URL, with a token that may read actions).
  */
 import path from 'node:path'
-import { DefaultArtifactClient, type FindOptions } from '@actions/artifact'
+import type { DefaultArtifactClient, FindOptions } from '@actions/artifact'
 import * as core from '@actions/core'
 import { withTimeout } from '../cache/cache.ts'
+
+/** The library is loaded when a step first needs it: a build that uploads nothing never loads it. */
+async function artifactClient(): Promise<DefaultArtifactClient> {
+  return new (await import('@actions/artifact')).DefaultArtifactClient()
+}
 
 export interface RunLinks {
   readonly serverUrl: string
@@ -60,7 +65,7 @@ async function upload(
   retentionDays: number | undefined,
   links: RunLinks,
 ): Promise<Uploaded> {
-  const client = new DefaultArtifactClient()
+  const client = await artifactClient()
   const options = { skipArchive, ...(retentionDays === undefined ? {} : { retentionDays }) }
   const response = await withTimeout(
     client.uploadArtifact(name, [...files], root, options),
@@ -94,7 +99,7 @@ export async function findRunArtifact(
   name: string,
   run: OtherRun,
 ): Promise<RunArtifact | undefined> {
-  const { artifacts } = await new DefaultArtifactClient().listArtifacts({ findBy: run })
+  const { artifacts } = await (await artifactClient()).listArtifacts({ findBy: run })
   const newest = artifacts.filter((a) => a.name === name).sort((a, b) => b.id - a.id)[0]
   return newest && { id: newest.id, name, size: newest.size, digest: newest.digest }
 }
@@ -110,7 +115,7 @@ export async function downloadRunArtifact(
   dir: string,
 ): Promise<void> {
   const { digestMismatch } = await withTimeout(
-    new DefaultArtifactClient().downloadArtifact(artifact.id, {
+    (await artifactClient()).downloadArtifact(artifact.id, {
       findBy: run,
       path: dir,
       ...(artifact.digest ? { expectedHash: artifact.digest } : {}),

@@ -5,8 +5,6 @@
  * @octokit/plugin-retry.
  */
 import { readFileSync } from 'node:fs'
-import { getOctokit } from '@actions/github'
-import { retry } from '@octokit/plugin-retry'
 
 export const DEFAULT_API_URL = 'https://api.github.com'
 
@@ -117,8 +115,15 @@ export interface ClientOptions {
   readonly retryPauseMs?: number
 }
 
-/** The Octokit of @actions/github for the run's API address, with retries. */
-export function createClient(apiUrl: string, token: string, options: ClientOptions = {}) {
+/**
+ * The Octokit of @actions/github for the run's API address, with retries. The libraries are loaded
+ * here, when a step first needs the API (size gating, comments).
+ */
+export async function createClient(apiUrl: string, token: string, options: ClientOptions = {}) {
+  const [{ getOctokit }, { retry }] = await Promise.all([
+    import('@actions/github'),
+    import('@octokit/plugin-retry'),
+  ])
   return getOctokit(
     token,
     {
@@ -132,7 +137,7 @@ export function createClient(apiUrl: string, token: string, options: ClientOptio
     retry,
   )
 }
-export type GitHubClient = ReturnType<typeof createClient>
+export type GitHubClient = Awaited<ReturnType<typeof createClient>>
 
 /** A URL without its query (signed blob URLs carry credentials there). */
 export function scrub(url: string): string {

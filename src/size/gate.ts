@@ -139,7 +139,9 @@ async function findBaseline(
 export async function gate(spec: GateSpec): Promise<GateOutcome> {
   const { report, settings, gh } = spec
   const log = spec.log ?? coreLog
-  const client = settings.token ? createClient(gh.apiUrl, settings.token, spec.client) : undefined
+  const client = settings.token
+    ? await createClient(gh.apiUrl, settings.token, spec.client)
+    : undefined
   const source = settings.baseline
   const baseline = await findBaseline(spec, client, log)
   if (source.kind !== 'none' && !baseline.baseline) {

@@ -567,25 +567,43 @@ describe('saveEntries', () => {
 })
 
 describe('storeFor, cacheDirs and the saved state', () => {
-  it('off, and local without a directory: no store', () => {
+  it('off, and local without a directory: no store', async () => {
     expect(
-      storeFor({ mode: 'off', dir: undefined, saveCache: 'auto', suffix: '', image: false }),
+      await storeFor({ mode: 'off', dir: undefined, saveCache: 'auto', suffix: '', image: false }),
     ).toBeUndefined()
     expect(
-      storeFor({ mode: 'local', dir: undefined, saveCache: 'auto', suffix: '', image: false }),
+      await storeFor({
+        mode: 'local',
+        dir: undefined,
+        saveCache: 'auto',
+        suffix: '',
+        image: false,
+      }),
     ).toBeUndefined()
     expect(
-      storeFor({ mode: 'local', dir: tempDir(), saveCache: 'auto', suffix: '', image: false }),
+      await storeFor({
+        mode: 'local',
+        dir: tempDir(),
+        saveCache: 'auto',
+        suffix: '',
+        image: false,
+      }),
     ).toBeDefined()
     expect(out.text()).toBe('')
   })
 
-  it('actions without the cache service: no store, and a warning that says what to do', () => {
+  it('actions without the cache service: no store, and a warning that says what to do', async () => {
     vi.stubEnv('ACTIONS_CACHE_URL', undefined)
     vi.stubEnv('ACTIONS_RESULTS_URL', undefined)
     vi.stubEnv('ACTIONS_CACHE_SERVICE_V2', undefined)
     expect(
-      storeFor({ mode: 'actions', dir: undefined, saveCache: 'auto', suffix: '', image: false }),
+      await storeFor({
+        mode: 'actions',
+        dir: undefined,
+        saveCache: 'auto',
+        suffix: '',
+        image: false,
+      }),
     ).toBe(undefined)
     expect(out.text()).toMatch(
       /^::warning::The Actions cache service is not available to this job .*cache: local.*cache: off\./m,

@@ -235,12 +235,12 @@ describe('openCache: the image cache', () => {
     suffix: '',
     image,
   })
-  const open = (s: CacheSettings, event = 'push') => {
+  const open = async (s: CacheSettings, event = 'push') => {
     const { runner } = recordingRunner(({ command }) =>
       command.file === '/usr/bin/portageq' ? { stdout: 'amd64\nx86_64-pc-linux-gnu\n' } : {},
     )
     const sb = createSandbox({ runnerTemp: tempDir(), name: 'bash', runId: '7', runAttempt: '1' })
-    const cache = openCache(
+    const cache = await openCache(
       {
         settings: s,
         name: 'bash',
@@ -255,7 +255,7 @@ describe('openCache: the image cache', () => {
     )
     return { cache, sb }
   }
-  const restored = async (cache: ReturnType<typeof open>['cache'], sbRoot: string) => {
+  const restored = async (cache: Awaited<ReturnType<typeof open>>['cache'], sbRoot: string) => {
     const repo = tempDir()
     writeFile(path.join(repo, 'metadata/timestamp.chk'), 'now\n')
     const configRoot = tempDir()
@@ -269,7 +269,7 @@ describe('openCache: the image cache', () => {
   const parts = { plan: PLAN, inputs: {}, files: undefined, code: 'c' }
 
   it('off with image-cache false: no lookup', async () => {
-    const { cache, sb } = open(settings(false, tempDir()))
+    const { cache, sb } = await open(settings(false, tempDir()))
     await restored(cache, sb.rootfs)
     expect(await cache.restoreImage(parts)).toEqual({ status: 'off', key: undefined })
     expect(cache.entries().map((e) => e.kind)).toEqual(['distfiles', 'binpkgs'])
@@ -277,14 +277,14 @@ describe('openCache: the image cache', () => {
 
   it('miss, kept on push, then a hit from the local store on the same key', async () => {
     const dir = tempDir()
-    const first = open(settings(true, dir))
+    const first = await open(settings(true, dir))
     await restored(first.cache, first.sb.rootfs)
     const miss = await first.cache.restoreImage(parts)
     expect(miss.status).toBe('miss')
     expect(first.cache.savesImage()).toBe(true)
     writeFile(path.join(first.cache.imageDir, 'rootfs.tar'), 'tar')
     expect(await localStore(dir).save('image', first.cache.imageDir, miss.key ?? '')).toBe(true)
-    const second = open(settings(true, dir), 'pull_request')
+    const second = await open(settings(true, dir), 'pull_request')
     await restored(second.cache, second.sb.rootfs)
     expect(await second.cache.restoreImage(parts)).toEqual({ status: 'hit', key: miss.key })
     expect(readFileSync(path.join(second.cache.imageDir, 'rootfs.tar'), 'utf8')).toBe('tar')
@@ -293,7 +293,7 @@ describe('openCache: the image cache', () => {
   })
 
   it('a pull request makes no image to save', async () => {
-    const { cache, sb } = open(
+    const { cache, sb } = await open(
       { ...settings(true, tempDir()), saveCache: 'always' },
       'pull_request',
     )

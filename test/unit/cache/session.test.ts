@@ -97,7 +97,7 @@ describe('openCache: off', () => {
   it("uses the sandbox's directories, asks nothing and saves no state", async () => {
     const sb = sandbox()
     const { runner, calls } = portageRunner()
-    const cache = openCache(context(settings('off')), sb, runner, TOOLS)
+    const cache = await openCache(context(settings('off')), sb, runner, TOOLS)
     expect(cache.enabled).toBe(false)
     expect(cache.usesBinaries()).toBe(false)
     expect([cache.distdir, cache.pkgdir]).toEqual([sb.distdir, sb.pkgdir])
@@ -116,7 +116,7 @@ describe('openCache: off', () => {
     vi.stubEnv('ACTIONS_CACHE_SERVICE_V2', undefined)
     const sb = sandbox()
     const { runner, calls } = portageRunner()
-    const cache = openCache(context(settings('actions')), sb, runner, TOOLS)
+    const cache = await openCache(context(settings('actions')), sb, runner, TOOLS)
     expect(cache.enabled).toBe(false)
     const config = configRoot()
     await cache.restore(target(sb, config.configRoot), config, ['app-shells/bash'])
@@ -126,11 +126,11 @@ describe('openCache: off', () => {
 })
 
 describe('openCache: local', () => {
-  it('keeps the files at paths that are the same every run, outside the sandbox', () => {
+  it('keeps the files at paths that are the same every run, outside the sandbox', async () => {
     const ctx = context(settings('local', tempDir()))
     const { runner } = portageRunner()
     const sb = sandbox()
-    const cache = openCache(ctx, sb, runner, TOOLS)
+    const cache = await openCache(ctx, sb, runner, TOOLS)
     const dirs = cacheDirs(ctx.runnerTemp, 'bash')
     expect(cache.enabled).toBe(true)
     expect([cache.distdir, cache.pkgdir]).toEqual([dirs.distfiles, dirs.binpkgs])
@@ -141,7 +141,7 @@ describe('openCache: local', () => {
     const ctx = context(settings('local', tempDir()))
     const sb = sandbox()
     const { runner, calls } = portageRunner()
-    const cache = openCache(ctx, sb, runner, TOOLS)
+    const cache = await openCache(ctx, sb, runner, TOOLS)
     const config = configRoot()
     const atoms = ['sys-apps/baselayout', 'app-shells/bash']
     await cache.restore(target(sb, config.configRoot), config, atoms)
@@ -186,7 +186,7 @@ describe('openCache: local', () => {
 
   it('markMerged and rejectBinaries before any restore save no state', async () => {
     const { runner } = portageRunner()
-    const cache = openCache(context(settings('local', tempDir())), sandbox(), runner, TOOLS)
+    const cache = await openCache(context(settings('local', tempDir())), sandbox(), runner, TOOLS)
     cache.markMerged()
     await cache.rejectBinaries()
     expect(readFileSync(stateFile, 'utf8')).toBe('')
@@ -201,7 +201,7 @@ describe('openCache: local', () => {
     // A first run leaves both kinds in the store.
     {
       const { runner } = portageRunner()
-      const first = openCache(context(settings('local', storeDir), '1-1'), sb, runner, TOOLS)
+      const first = await openCache(context(settings('local', storeDir), '1-1'), sb, runner, TOOLS)
       await first.restore(target(sb, config.configRoot), config, atoms)
       writeFile(path.join(first.distdir, 'bash-5.2.tar.gz'), 'src')
       writeFile(path.join(first.pkgdir, 'app-shells/bash/bash-5.2-1.gpkg.tar'), 'bin')
@@ -212,7 +212,7 @@ describe('openCache: local', () => {
       })
     }
     const { runner, calls } = portageRunner()
-    const cache = openCache(context(settings('local', storeDir), '2-1'), sb, runner, TOOLS)
+    const cache = await openCache(context(settings('local', storeDir), '2-1'), sb, runner, TOOLS)
     await cache.restore(target(sb, config.configRoot), config, atoms)
     expect(cache.entries().map((e) => e.hit)).toEqual(['partial', 'exact'])
     const before = cache.entries()
@@ -245,7 +245,7 @@ describe('openCache: across runs', () => {
     const sb = sandbox()
     const { runner } = portageRunner()
     // A fresh runner: nothing left in RUNNER_TEMP from the runs before.
-    const cache = openCache(context(settings('local', storeDir), runId), sb, runner, TOOLS)
+    const cache = await openCache(context(settings('local', storeDir), runId), sb, runner, TOOLS)
     await cache.restore(target(sb, config.configRoot), config, atoms)
     const restored = {
       hits: cache.entries().map((e) => e.hit),
@@ -303,7 +303,7 @@ describe('openCache: across runs', () => {
     const sb = sandbox()
     const { runner } = portageRunner()
     const ctx = context(settings('local', tempDir()))
-    const cache = openCache(ctx, sb, runner, TOOLS)
+    const cache = await openCache(ctx, sb, runner, TOOLS)
     const config = configRoot()
     await cache.restore(target(sb, config.configRoot), config, ['app-shells/bash'])
     cache.markMerged()

@@ -28,7 +28,7 @@ const rest = await vi.hoisted(async () => {
 afterAll(() => rest.close())
 
 const ARTIFACT = reportFileName('hello')
-const client = createClient(rest.url, rest.token, { retryPauseMs: 1 })
+const client = await createClient(rest.url, rest.token, { retryPauseMs: 1 })
 
 function search(extra: Partial<ArtifactSearch> & { log: ArtifactSearch['log'] }) {
   return fetchBaselineArtifact({

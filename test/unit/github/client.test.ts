@@ -83,7 +83,7 @@ describe('the REST calls', () => {
   beforeAll(async () => {
     rest = await startRest({ owner: 'o', repo: 'r', defaultBranch: 'trunk' })
     // The address is the run's GITHUB_API_URL, given here: not what @actions/github read at load.
-    client = createClient(rest.url, rest.token, { retryPauseMs: 1 })
+    client = await createClient(rest.url, rest.token, { retryPauseMs: 1 })
   })
   afterAll(() => rest.close())
 
@@ -130,13 +130,16 @@ describe('the REST calls', () => {
   })
 
   it('says what GitHub said, without the token', async () => {
-    const bad = createClient(rest.url, 'wrong', { retryPauseMs: 1 })
+    const bad = await createClient(rest.url, 'wrong', { retryPauseMs: 1 })
     const error = await successfulRuns(bad, repo, 'ci.yml', 'main', 1).catch((e: unknown) => e)
     expect(describeError(error)).toBe(
       `GitHub API GET ${rest.url}/repos/o/r/actions/workflows/ci.yml/runs answered 401: Bad credentials`,
     )
     expect(JSON.stringify(error)).not.toContain(rest.token)
-    const down = createClient('http://127.0.0.1:9', rest.token, { retries: 1, retryPauseMs: 1 })
+    const down = await createClient('http://127.0.0.1:9', rest.token, {
+      retries: 1,
+      retryPauseMs: 1,
+    })
     const refused = await defaultBranch(down, repo).catch((e: unknown) => e)
     expect(describeError(refused)).toMatch(
       /^GitHub API GET http:\/\/127\.0\.0\.1:9\/repos\/o\/r failed: /,

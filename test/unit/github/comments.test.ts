@@ -12,7 +12,7 @@ describe('the sticky comment', () => {
   beforeAll(async () => {
     // Three comments a page: the marker's comment is found across pages (Link: rel="next").
     rest = await startRest({ owner: 'o', repo: 'r', maxPerPage: 3 })
-    client = createClient(rest.url, rest.token, { retryPauseMs: 1 })
+    client = await createClient(rest.url, rest.token, { retryPauseMs: 1 })
   })
   afterAll(() => rest.close())
 
