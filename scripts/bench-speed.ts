@@ -139,6 +139,20 @@ async function timed(
   inputs: Readonly<Record<string, string>>,
   measure = false,
 ): Promise<ActionResult> {
+  // Its runner temp (and the kept sandbox) goes whether the run or the measurement fails or not.
+  try {
+    return await timedRun(image, run, inputs, measure)
+  } finally {
+    removeRunnerTemps()
+  }
+}
+
+async function timedRun(
+  image: string,
+  run: string,
+  inputs: Readonly<Record<string, string>>,
+  measure: boolean,
+): Promise<ActionResult> {
   const result = await runAction({
     workspace: ACTION_DIR,
     inputs: {
@@ -170,7 +184,6 @@ async function timed(
     overhead = measureOverhead(result, seconds)
     console.log(JSON.stringify(overhead))
   }
-  removeRunnerTemps()
   return result
 }
 
