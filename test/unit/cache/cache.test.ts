@@ -21,6 +21,7 @@ import {
   storeFor,
   withoutBinaries,
   withTimeout,
+  type CacheSettings,
 } from '../../../src/cache/cache.ts'
 import { cacheKeys, type CacheKey, type KeyParts } from '../../../src/cache/keys.ts'
 import { State } from '../../../src/util/names.ts'
@@ -567,28 +568,18 @@ describe('saveEntries', () => {
 })
 
 describe('storeFor, cacheDirs and the saved state', () => {
+  const storeSettings = (mode: CacheSettings['mode'], dir?: string): CacheSettings => ({
+    mode,
+    dir,
+    saveCache: 'auto',
+    suffix: '',
+    image: false,
+  })
+
   it('off, and local without a directory: no store', async () => {
-    expect(
-      await storeFor({ mode: 'off', dir: undefined, saveCache: 'auto', suffix: '', image: false }),
-    ).toBeUndefined()
-    expect(
-      await storeFor({
-        mode: 'local',
-        dir: undefined,
-        saveCache: 'auto',
-        suffix: '',
-        image: false,
-      }),
-    ).toBeUndefined()
-    expect(
-      await storeFor({
-        mode: 'local',
-        dir: tempDir(),
-        saveCache: 'auto',
-        suffix: '',
-        image: false,
-      }),
-    ).toBeDefined()
+    expect(await storeFor(storeSettings('off'))).toBeUndefined()
+    expect(await storeFor(storeSettings('local'))).toBeUndefined()
+    expect(await storeFor(storeSettings('local', tempDir()))).toBeDefined()
     expect(out.text()).toBe('')
   })
 
@@ -596,15 +587,7 @@ describe('storeFor, cacheDirs and the saved state', () => {
     vi.stubEnv('ACTIONS_CACHE_URL', undefined)
     vi.stubEnv('ACTIONS_RESULTS_URL', undefined)
     vi.stubEnv('ACTIONS_CACHE_SERVICE_V2', undefined)
-    expect(
-      await storeFor({
-        mode: 'actions',
-        dir: undefined,
-        saveCache: 'auto',
-        suffix: '',
-        image: false,
-      }),
-    ).toBe(undefined)
+    expect(await storeFor(storeSettings('actions'))).toBe(undefined)
     expect(out.text()).toMatch(
       /^::warning::The Actions cache service is not available to this job .*cache: local.*cache: off\./m,
     )
