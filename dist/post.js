@@ -8,7 +8,7 @@ import {
   lxcStopArgs,
   saveEntries,
   storeFor
-} from "./chunk-QUMVK32F.js";
+} from "./chunk-EWXVDFCB.js";
 import {
   info,
   warning

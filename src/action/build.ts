@@ -4,7 +4,14 @@
  */
 import { type CacheSession, openCache } from '../cache/session.ts'
 import { configHash } from '../cache/keys.ts'
-import { awaitHostSnapshot, type HostWatch, watchHost } from '../host/check-stage.ts'
+import {
+  awaitHostSnapshot,
+  type HostWatch,
+  lookForChanges,
+  type LookingForChanges,
+  readHostSnapshot,
+  watchHost,
+} from '../host/check-stage.ts'
 import { type Host, preflight } from '../host/preflight.ts'
 import { findCommands } from '../host/tools.ts'
 import type { Sandbox } from '../host/sandbox.ts'
@@ -28,6 +35,7 @@ import {
   mergeWithFallback,
   planRequest,
   pretend,
+  startPretend,
   type Target,
 } from '../portage/merge.ts'
 import {
@@ -45,12 +53,14 @@ import { sizeReport } from '../size/stage.ts'
 import { imageLicenses, sbomFormats } from '../sbom/sbom.ts'
 import { writeImageSbom } from '../sbom/stage.ts'
 import { createRunner, type Runner } from '../util/exec.ts'
+import { beginMerge, type EarlyMerge } from './early-merge.ts'
 import type { RunEnv } from './env.ts'
 import type { Inputs } from './inputs/inputs.ts'
 import { ACTION_VERSION } from './names.ts'
 import { step } from './step.ts'
 import type { BuildReport } from './summary.ts'
 import {
+  emptyRootfs,
   type ImageLookup,
   type ImageMeta,
   keepImage,
@@ -82,6 +92,8 @@ export interface Prepared {
   /** The binary hosts, with binhost set. */
   readonly binhost: BinhostConfig | undefined
   readonly image: ImageLookup
+  /** The merge of baselayout, begun with the plan. */
+  readonly early: EarlyMerge | undefined
 }
 
 export async function prepare(
@@ -138,21 +150,57 @@ export async function prepare(
   }
   const atoms = inputs.packages.map((a) => a.text)
   await step('Restore cache', () => cache.restore(portage, config, atoms))
-  // Before the first emerge: restoring wrote only into the cache's own directories.
-  if (watch) await step('Host snapshot', () => awaitHostSnapshot(watch))
   const planned: Target = { ...portage, usepkg: cache.usesBinaries() }
-  const plan = await step('Plan', () =>
-    planRequest(runner, planned, [BASELAYOUT, ...atoms], inputs.hostDeps),
+  const request = [BASELAYOUT, ...atoms]
+  // The plan's pretend writes nothing: it runs on an empty root of its own while the host's
+  // listing ends, and is read below.
+  const pretending = startPretend(runner, planned, request, sandbox.planRoot)
+  // Handled: read by the Plan step, or waited for when the build fails before it.
+  const pretended = pretending.then(
+    () => undefined,
+    () => undefined,
   )
-  // A host that cannot be read is not asked again by every merge.
-  const target: Target = binhost
-    ? { ...planned, getbinpkg: checkReachable(binhost, plan.unreachable, inputs.binhost.only) }
-    : planned
-  const image: ImageLookup =
-    cache.enabled && inputs.cache.image
-      ? await step('Image cache', () => lookUpImage(cache, inputs, plan.entries))
-      : { status: 'off', key: undefined }
-  return { cache, config, target, plan, binhost, image }
+  // Before the first emerge: restoring wrote only into the cache's own directories.
+  if (watch)
+    await step('Host snapshot', () => awaitHostSnapshot(watch)).catch(async (error: unknown) => {
+      // No emerge outlives the build.
+      await pretended
+      throw error
+    })
+  // baselayout is merged while the plan ends, unless the plan decides how (binary hosts) or may
+  // refuse what it merges into the build host (host-deps: deny).
+  let early: EarlyMerge | undefined =
+    binhost || inputs.hostDeps === 'deny'
+      ? undefined
+      : beginMerge(
+          (write) => createRunner(runner.privilege, write),
+          planned,
+          [BASELAYOUT],
+          // Not while the pretend may still read the binary packages.
+          () => pretended.then(() => cache.rejectBinaries()),
+        )
+  try {
+    const plan = await step('Plan', () =>
+      planRequest(runner, planned, request, inputs.hostDeps, pretending),
+    )
+    // A host that cannot be read is not asked again by every merge.
+    const target: Target = binhost
+      ? { ...planned, getbinpkg: checkReachable(binhost, plan.unreachable, inputs.binhost.only) }
+      : planned
+    const image: ImageLookup =
+      cache.enabled && inputs.cache.image
+        ? await step('Image cache', () => lookUpImage(cache, inputs, plan.entries))
+        : { status: 'off', key: undefined }
+    if (early && image.status === 'hit') {
+      await early.stop('the image cache has the image')
+      early = undefined
+      await emptyRootfs(runner, host.tools, sandbox.rootfs)
+    }
+    return { cache, config, target, plan, binhost, image, early }
+  } catch (error) {
+    await early?.stop('the build failed')
+    throw error
+  }
 }
 
 export interface Built {
@@ -160,6 +208,8 @@ export interface Built {
   readonly sandbox: Sandbox
   readonly packed: PackResult
   readonly size: { readonly report: SizeReport; readonly file: string }
+  /** The host check's second half, under way (with host-check). */
+  readonly looking: LookingForChanges | undefined
 }
 
 export async function assemble(
@@ -191,6 +241,10 @@ export async function assemble(
   const made = restored
     ? { ...restored, built: [], binary: [], provenance: undefined }
     : await makeRootfs(inputs, begun, sandbox, prepared)
+  // The host check's second half starts now and runs while the image is tested, packed, measured,
+  // uploaded and pushed: from here on nothing writes outside the action's directories (the smoke
+  // test runs in the container, on the sandbox's rootfs).
+  const looking = begun.watch && lookForChanges(begun.watch)
   if (!restored && cache.savesImage())
     await step('Keep image', () => keepImage(runner, tar(), cache, image, sandbox.rootfs, made))
   const { minimized, init, built, binary, provenance } = made
@@ -265,15 +319,15 @@ export async function assemble(
     minimized,
     imageCache: restored ? 'hit' : image.status === 'hit' ? 'miss' : image.status,
   } as const
-  return { report, sandbox, packed, size }
+  return { report, sandbox, packed, size, looking }
 }
 
 /** The rootfs made in the documented order: the merges, Finish, Files, Run, Entry point, Minimize. */
 async function makeRootfs(
   inputs: Inputs,
-  { host, runner }: Begun,
+  begun: Begun,
   sandbox: Sandbox,
-  { cache, target, plan, binhost }: Prepared,
+  { cache, target, plan, binhost, early }: Prepared,
 ): Promise<
   ImageMeta & {
     readonly built: readonly string[]
@@ -281,6 +335,7 @@ async function makeRootfs(
     readonly provenance: BuildReport['provenance']
   }
 > {
+  const { host, runner } = begun
   const atoms = inputs.packages.map((a) => a.text)
   const merge = (name: string, request: readonly string[]) =>
     step(`Emerge ${name}`, async () => {
@@ -289,7 +344,11 @@ async function makeRootfs(
         refuseSource((await pretend(runner, target, request)).entries, sandbox.rootfs, binhost)
       return mergeWithFallback(runner, target, request, () => cache.rejectBinaries())
     })
-  const base = await merge(BASELAYOUT, [BASELAYOUT])
+  const first = early
+    ? step(`Emerge ${BASELAYOUT}`, () => early.finish())
+    : merge(BASELAYOUT, [BASELAYOUT])
+  if (begun.watch) readHostSnapshot(begun.watch)
+  const base = await first
   // The profile's libc next, when the request needs it: once a libc is in ROOT, Portage adds
   // it to the RDEPEND of everything it builds there (bug 753500), so binary packages built
   // that way only match a root that has it already.

@@ -7,7 +7,6 @@ import * as core from '@actions/core'
 import {
   checkHost,
   hostSummary,
-  lookForChanges,
   type LookingForChanges,
   reportHostCheck,
 } from '../host/check-stage.ts'
@@ -41,11 +40,8 @@ export async function deliver(
   inputs: Inputs,
   env: RunEnv,
   begun: Begun,
-  { report, sandbox, packed, size }: Built,
+  { report, sandbox, packed, size, looking }: Built,
 ): Promise<void> {
-  // The host check's second half runs while the image is uploaded, checked and pushed: nothing
-  // from here on changes the host outside the action's directories.
-  const looking = begun.watch && lookForChanges(begun.watch)
   // An upload that fails is reported after the outputs: the tarball is still there to use.
   let uploadError: string | undefined
   const sbomFiles = report.sbom.map((s) => s.path)

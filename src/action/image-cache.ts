@@ -103,14 +103,23 @@ export async function restoreImage(
     core.warning(
       `Could not extract the cached image ${key}, building it again: ${error instanceof Error ? error.message : String(error)}`,
     )
-    await runner.run({
-      file: tools.rm,
-      args: ['-rf', '--one-file-system', '--', rootfs],
-      privileged: true,
-    })
-    await runner.run({ file: tools.mkdir, args: ['-m', '0755', '--', rootfs], privileged: true })
+    await emptyRootfs(runner, tools, rootfs)
     return undefined
   }
+}
+
+/** The rootfs as the sandbox made it: an empty directory of root's. */
+export async function emptyRootfs(
+  runner: Runner,
+  tools: Pick<Tools, 'rm' | 'mkdir'>,
+  rootfs: string,
+): Promise<void> {
+  await runner.run({
+    file: tools.rm,
+    args: ['-rf', '--one-file-system', '--', rootfs],
+    privileged: true,
+  })
+  await runner.run({ file: tools.mkdir, args: ['-m', '0755', '--', rootfs], privileged: true })
 }
 
 /** Writes the finished rootfs aside for the post step, when it will be saved. */

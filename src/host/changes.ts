@@ -13,11 +13,14 @@ import path from 'node:path'
 import { isWithin } from '../util/paths.ts'
 import {
   argumentPath,
+  countRecords,
+  findRecords,
   type Finder,
   isDirectory,
   listTrees,
   type Listing,
   pathKey,
+  readRecords,
   shownPath,
 } from './listing.ts'
 
@@ -34,7 +37,12 @@ export interface HostSnapshot {
   readonly exclude: readonly string[]
   /** The listing's start, less a margin, in nanoseconds since the epoch. */
   readonly since: bigint
+  /** find's records, as they came. */
+  readonly records: readonly Buffer[]
+  /** The records read, when first asked for: a build reads them while a merge runs. */
   readonly entries: Listing
+  /** How many entries were listed, without reading them. */
+  readonly size: number
   /** The mounts inside the trees: mount point (as a key) -> mount id, device and root. */
   readonly mounts: ReadonlyMap<string, string>
 }
@@ -65,23 +73,43 @@ export async function snapshotHost(
   const resolved = [...new Set(roots.map((r) => path.resolve(r)))]
   const excluded = exclude.map((p) => path.resolve(p))
   const mounts = mountsWithin(readMountInfo(), resolved, excluded)
-  const entries = await listTrees(finder, resolved, excluded)
-  return { roots: resolved, exclude: excluded, since, entries, mounts }
+  const records = await findRecords(finder, resolved, excluded)
+  return snapshotOf({ roots: resolved, exclude: excluded, since, records, mounts })
+}
+
+function snapshotOf(parts: Omit<HostSnapshot, 'entries' | 'size'>): HostSnapshot {
+  let entries: Listing | undefined
+  const size = countRecords(parts.records)
+  return {
+    ...parts,
+    size,
+    get entries() {
+      entries ??= readRecords(parts.records)
+      return entries
+    },
+  }
+}
+
+/**
+ * Reads the snapshot's records into its entries now, rather than where they are first asked for;
+ * returns how many paths they hold.
+ */
+export function readSnapshot(snapshot: HostSnapshot): number {
+  return snapshot.entries.size
 }
 
 /**
  * One snapshot of two taken at about the same time (of other roots, with the same excluded
- * paths): changes count from the earlier start. The second's entries are moved into the first's.
+ * paths): changes count from the earlier start. Where both list a path, the second's entry counts.
  */
 export function joinSnapshots(first: HostSnapshot, second: HostSnapshot): HostSnapshot {
-  for (const [key, signature] of second.entries) first.entries.set(key, signature)
-  return {
+  return snapshotOf({
     roots: [...new Set([...first.roots, ...second.roots])],
     exclude: first.exclude,
     since: first.since < second.since ? first.since : second.since,
-    entries: first.entries,
+    records: [...first.records, ...second.records],
     mounts: new Map([...first.mounts, ...second.mounts]),
-  }
+  })
 }
 
 /** What changed in the trees since the snapshot: as diffHost of it and a new full listing. */

@@ -16,6 +16,7 @@ export {
   type HostChanges,
   type HostSnapshot,
   joinSnapshots,
+  readSnapshot,
   snapshotHost,
 } from './changes.ts'
 

@@ -132,11 +132,7 @@ function addRecord(into: Listing, text: string, start: number, end: number): voi
 
 /** The same records from one buffer: for tests. */
 export function parseListing(output: Buffer): Listing {
-  const listing: Listing = new Map()
-  const reader = recordReader(listing)
-  reader.push(output)
-  reader.end()
-  return listing
+  return readRecords([output])
 }
 
 /**
@@ -162,19 +158,31 @@ export function walkRoots(roots: readonly string[], exclude: readonly string[]):
  * other complaint of find fails, so that a find without -printf cannot pass for an empty host.
  */
 export async function listTrees(
-  { runner, find }: Finder,
+  finder: Finder,
   roots: readonly string[],
   exclude: readonly string[],
   changedSince?: string,
 ): Promise<Listing> {
-  const listing: Listing = new Map()
+  return readRecords(await findRecords(finder, roots, exclude, changedSince))
+}
+
+/**
+ * find's records as listTrees lists them, as they came: read into a Listing later (readRecords),
+ * so that a listing taken while other work runs costs that work little more than find itself.
+ */
+export async function findRecords(
+  { runner, find }: Finder,
+  roots: readonly string[],
+  exclude: readonly string[],
+  changedSince?: string,
+): Promise<Buffer[]> {
+  const chunks: Buffer[] = []
   const excluded = exclude.map((p) => path.resolve(p))
   // A root that does not exist is not asked for (find would complain about it).
   const walked = walkRoots(roots, excluded).filter(mayExist)
-  if (!walked.length) return listing
+  if (!walked.length) return chunks
   // Only what a walk could reach is pruned: a -path test costs a match for every entry.
   const pruned = excluded.filter((e) => walked.some((root) => isWithin(e, root)))
-  const reader = recordReader(listing)
   const command = {
     file: find,
     args: findArguments(walked, pruned, changedSince),
@@ -182,12 +190,37 @@ export async function listTrees(
     env: { LC_ALL: 'C' },
     privileged: true,
   }
-  const result = await runner.run(command, { allowFailure: true, onStdout: (c) => reader.push(c) })
+  const result = await runner.run(command, {
+    allowFailure: true,
+    onStdout: (c) => chunks.push(c),
+  })
   if (result.exitCode !== 0 && !(result.exitCode === 1 && onlyUnreadable(result.stderr, find))) {
     throw new CommandError(describe(command), result.exitCode, result.tail)
   }
+  const last = chunks.at(-1)
+  if (last && last[last.length - 1] !== 0) {
+    const tail = last.subarray(Math.max(0, last.lastIndexOf(0) + 1)).toString('latin1')
+    throw new Error(`find's output ends inside a record: ${JSON.stringify(tail)}`)
+  }
+  return chunks
+}
+
+/** Records of findRecords (one listing's, or several listings' one after the other) as a Listing. */
+export function readRecords(chunks: readonly Buffer[]): Listing {
+  const listing: Listing = new Map()
+  const reader = recordReader(listing)
+  for (const chunk of chunks) reader.push(chunk)
   reader.end()
   return listing
+}
+
+/** How many records the chunks hold, without reading them. */
+export function countRecords(chunks: readonly Buffer[]): number {
+  let count = 0
+  for (const chunk of chunks) {
+    for (let at = chunk.indexOf(0); at >= 0; at = chunk.indexOf(0, at + 1)) count++
+  }
+  return count
 }
 
 /**

@@ -10,6 +10,8 @@ export interface Sandbox {
   readonly dir: string
   /** ROOT: the container's root file system. */
   readonly rootfs: string
+  /** An empty root the plan's emerge --pretend runs on: as the rootfs is before its first merge. */
+  readonly planRoot: string
   /** PORTAGE_CONFIGROOT. */
   readonly configRoot: string
   /** The LXC config file for the container. */
@@ -47,6 +49,7 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
   const sandbox: Sandbox = {
     dir,
     rootfs: at('rootfs'),
+    planRoot: at('plan-root'),
     configRoot: at('portage'),
     lxcConfig: at('lxc.conf'),
     lxcpath: at('lxc'),
@@ -58,6 +61,7 @@ export function createSandbox(spec: SandboxSpec): Sandbox {
   }
   for (const d of [
     sandbox.rootfs,
+    sandbox.planRoot,
     sandbox.configRoot,
     sandbox.lxcpath,
     sandbox.logs,
@@ -102,7 +106,7 @@ export async function prepareSandbox(
     // The container's root directory belongs to root, like any root file system.
     await runner.run({
       file: host.tools.chown,
-      args: ['0:0', '--', sandbox.rootfs],
+      args: ['0:0', '--', sandbox.rootfs, sandbox.planRoot],
       privileged: true,
     })
   }

@@ -1,7 +1,8 @@
 /** Typed wrappers around emerge and portageq, through the runner, and the stages built on them. */
 import * as core from '@actions/core'
+import path from 'node:path'
 import { BuildError, CommandError } from '../util/errors.ts'
-import { describe, type Runner } from '../util/exec.ts'
+import { describe, type Result, type Runner } from '../util/exec.ts'
 import {
   emergeEnv,
   hostMerges,
@@ -77,13 +78,39 @@ export async function pretend(
   target: Target,
   atoms: readonly string[],
 ): Promise<{ entries: PlanEntry[]; unreachable: { name: string; url: string }[] }> {
+  return readPretend(await startPretend(runner, target, atoms), atoms)
+}
+
+/**
+ * The pretend's command, started now and read later (planRequest). It writes nothing: not into
+ * ROOT, not on the build host. With planRoot (an empty directory, as the rootfs is before the first
+ * merge) it plans there, so that a merge into the rootfs may run meanwhile; its output names the
+ * rootfs all the same.
+ */
+export async function startPretend(
+  runner: Runner,
+  target: Target,
+  atoms: readonly string[],
+  planRoot?: string,
+): Promise<Result> {
+  const root = planRoot ?? target.rootfs
   const command = {
     file: target.emerge,
     args: pretendArgs(atoms, target),
-    env: emergeEnv(target.rootfs, target.configRoot, target),
+    env: emergeEnv(root, target.configRoot, target),
     privileged: true,
   }
   const result = await runner.run(command, { allowFailure: true })
+  if (root === target.rootfs) return result
+  const named = (text: string): string =>
+    text.replaceAll(`${path.resolve(root)}/`, `${path.resolve(target.rootfs)}/`)
+  return { ...result, stdout: named(result.stdout), stderr: named(result.stderr) }
+}
+
+function readPretend(
+  result: Result,
+  atoms: readonly string[],
+): { entries: PlanEntry[]; unreachable: { name: string; url: string }[] } {
   core.info(result.stdout)
   const unreachable = unreachableBinhosts(`${result.stdout}\n${result.stderr}`)
   if (result.exitCode !== 0) {
@@ -113,8 +140,10 @@ export async function planRequest(
   target: Target,
   atoms: readonly string[],
   hostDeps: HostDeps,
+  /** The pretend, when it was started before (startPretend with the same target and atoms). */
+  started: Promise<Result> = startPretend(runner, target, atoms),
 ): Promise<Plan> {
-  const { entries, unreachable } = await pretend(runner, target, atoms)
+  const { entries, unreachable } = readPretend(await started, atoms)
   const onHost = hostMerges(entries, target.rootfs)
   const list = onHost.map((e) => e.cpv).join(', ')
   if (onHost.length && hostDeps === 'deny') {
@@ -162,10 +191,19 @@ const EMERGING = /^>>> Emerging (binary )?\(\d+ of \d+\) (\S+?)(?:::\S+)?(?: for
 const NO_SPACE = /No space left on device|\[Errno 28\]/
 
 /** Merges atoms into the container's root, emerge's output streamed live. */
+/** How a merge is shown and stopped: by default it says what it runs in the log, now. */
+export interface MergeControl {
+  /** Where the command line is announced. */
+  readonly say?: (line: string) => void
+  /** Stops the merge (emerge then ends on SIGTERM, and the merge fails). */
+  readonly signal?: AbortSignal
+}
+
 export async function merge(
   runner: Runner,
   target: Target,
   atoms: readonly string[],
+  { say = (line: string) => core.info(line), signal }: MergeControl = {},
 ): Promise<Merged> {
   const command = {
     file: target.emerge,
@@ -173,7 +211,7 @@ export async function merge(
     env: emergeEnv(target.rootfs, target.configRoot, target),
     privileged: true,
   }
-  core.info(describe(command))
+  say(describe(command))
   const built: string[] = []
   const binary: string[] = []
   let noSpace: string | undefined
@@ -182,7 +220,12 @@ export async function merge(
     if (m?.[2]) (m[1] ? binary : built).push(m[2])
     if (noSpace === undefined && NO_SPACE.test(line)) noSpace = stripAnsi(line).trim()
   }
-  const result = await runner.run(command, { stream: true, allowFailure: true, onLine })
+  const result = await runner.run(command, {
+    stream: true,
+    allowFailure: true,
+    onLine,
+    ...(signal ? { signal } : {}),
+  })
   if (result.exitCode === 0) return { built, binary }
   // The first ENOSPC is the cause; what fails after it (a phase, Python) only follows from it.
   const full = noSpace
@@ -218,10 +261,13 @@ export async function mergeWithFallback(
   target: Target,
   atoms: readonly string[],
   rejectBinaries: () => Promise<void>,
+  control: MergeControl = {},
 ): Promise<Merged> {
   try {
-    return await merge(runner, target, atoms)
+    return await merge(runner, target, atoms, control)
   } catch (error) {
+    // A merge that was stopped is not tried again.
+    if (control.signal?.aborted) throw error
     if (!(error instanceof MergeError) || !error.usedBinaries || error.failedPhase || error.refused)
       throw error
     core.warning(
@@ -229,6 +275,6 @@ export async function mergeWithFallback(
       { title: 'binary package cache' },
     )
     await rejectBinaries()
-    return merge(runner, target, atoms)
+    return merge(runner, target, atoms, control)
   }
 }

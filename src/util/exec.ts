@@ -41,6 +41,11 @@ export interface RunOptions {
    * as one string, or that are not text (file names). Not with stream.
    */
   readonly onStdout?: (chunk: Buffer) => void
+  /**
+   * Stops the command when aborted (SIGTERM, then SIGKILL after the grace): it then ends as killed
+   * by SIGTERM (exit code 143 with allowFailure, a CommandError without).
+   */
+  readonly signal?: AbortSignal
 }
 
 export interface Result {
@@ -103,6 +108,7 @@ export function createRunner(
         buffer: options.stream ? false : raw ? { stdout: false } : true,
         forceKillAfterDelay: KILL_GRACE_MS,
         ...(options.group ? { detached: true } : {}),
+        ...(options.signal ? { cancelSignal: options.signal } : {}),
       })
       // A consumer that throws must not leave an uncaught exception behind: the command is
       // stopped and the error thrown from run().

@@ -120,13 +120,18 @@ describe('what gets installed', () => {
 })
 
 describe('failures', () => {
-  it('an unknown package fails with emerge’s reason, before anything is merged', async () => {
+  it('an unknown package fails with emerge’s reason; the merge of baselayout begun with the plan is stopped', async () => {
     const result = await build({ packages: 'app-misc/no-such-package' })
     expect(result.main.exitCode).toBe(1)
     expect(errors(result).join('\n')).toMatch(
       /emerge could not plan[\s\S]*there are no ebuilds to satisfy "app-misc\/no-such-package"/,
     )
+    expect(result.main.output).toContain(
+      'The merge of sys-apps/baselayout begun with the plan was stopped: the build failed',
+    )
+    // Neither merged nor shown: no Emerge step opened.
     expect(result.main.output).not.toContain('>>> Emerging')
+    expect(result.main.output).not.toContain('::group::Emerge')
     expect(leftovers(result)).toEqual(CLEAN)
   })
 

@@ -372,6 +372,9 @@ describe('joinSnapshots', () => {
     const both = await snapshotHost(finder, [tree.usr, tree.etc], [tree.excluded], since)
     const joined = joinSnapshots(usr, etc)
     expect(joined.entries).toEqual(both.entries)
+    // Counted without reading, read once.
+    expect(joined.size).toBe(both.entries.size)
+    expect(joined.entries).toBe(joined.entries)
     expect(joined.roots).toEqual([tree.usr, tree.etc])
     expect(joined.since).toBe(since)
     const [added, passwd] = [

@@ -4,11 +4,14 @@ import { describe, expect, it } from 'vitest'
 import { diffHost } from '../../../src/host/changes.ts'
 import {
   argumentPath,
+  countRecords,
   findArguments,
+  findRecords,
   type Finder,
   listTrees,
   parseListing,
   pathKey,
+  readRecords,
   recordReader,
   shownPath,
   walkRoots,
@@ -52,6 +55,16 @@ describe('parseListing', () => {
       reader.end()
       expect(listing).toEqual(expected)
     }
+  })
+
+  it('counts records without reading them; of listings one after the other, the later entry counts', () => {
+    expect(countRecords([records])).toBe(4)
+    expect(countRecords([records.subarray(0, 5), records.subarray(5)])).toBe(4)
+    expect(countRecords([])).toBe(0)
+    const later = Buffer.from('d 700 0:0 /usr\0d 755 0:0 /etc\0')
+    expect(readRecords([records, later])).toEqual(
+      new Map([...expected, ['/usr', 'd 700 0:0'], ['/etc', 'd 755 0:0']]),
+    )
   })
 
   it('fails on output cut off inside a record, and on a record without a path', () => {
@@ -263,5 +276,19 @@ describe('listTrees', () => {
     const failed = listTrees({ ...finder, find: busybox }, [usr], [])
     await expect(failed).rejects.toThrow(CommandError)
     await expect(failed).rejects.toThrow(/unrecognized: -printf/)
+  })
+
+  it('keeps the records as find printed them, and fails when its output ends inside one', async () => {
+    const { usr } = tree()
+    const records = await findRecords(finder, [usr], [])
+    expect(readRecords(records)).toEqual(await list([usr]))
+    expect(countRecords(records)).toBe((await list([usr])).size)
+    const cut = writeExecutable(
+      path.join(tempDir(), 'find'),
+      `#!/bin/sh\nprintf 'd 755 0:0 /usr\\000f 644 0:0 1 1.0 /usr/a'\n`,
+    )
+    await expect(findRecords({ ...finder, find: cut }, [usr], [])).rejects.toThrow(
+      /ends inside a record: "f 644 0:0 1 1.0 \/usr\/a"/,
+    )
   })
 })

@@ -39,6 +39,7 @@ describe('createSandbox', () => {
     expect(sandbox).toEqual({
       dir: sandbox.dir,
       rootfs: at('rootfs'),
+      planRoot: at('plan-root'),
       configRoot: at('portage'),
       lxcConfig: at('lxc.conf'),
       lxcpath: at('lxc'),
@@ -53,6 +54,7 @@ describe('createSandbox', () => {
       'distfiles',
       'logs',
       'lxc',
+      'plan-root',
       'portage',
       'rootfs',
       'tmp',

@@ -7,6 +7,7 @@ import {
   mergeWithFallback,
   planRequest,
   portageVars,
+  startPretend,
   type Target,
 } from '../../../src/portage/merge.ts'
 import { captureStdout, type FakeAnswer, recordingRunner } from '../helpers.ts'
@@ -172,6 +173,23 @@ describe('mergeWithFallback', () => {
     expect(out.text()).not.toContain('::warning')
   })
 
+  it('a merge that was stopped is not tried again from source, and says what it runs where told', async () => {
+    const s = scenario({ exitCode: 143, lines: FROM_BINARY.slice(0, 1) })
+    const controller = new AbortController()
+    controller.abort()
+    const said: string[] = []
+    const error = await mergeWithFallback(s.runner, TARGET, ['app-shells/bash'], s.rejectBinaries, {
+      signal: controller.signal,
+      say: (line) => said.push(line),
+    }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MergeError)
+    expect(s.events).toEqual(['merge 1'])
+    expect(s.calls[0]?.options?.signal).toBe(controller.signal)
+    expect(said).toEqual([expect.stringMatching(/^ROOT=\/s\/rootfs .*emerge .*app-shells\/bash$/)])
+    expect(out.text()).not.toContain('emerge --ask')
+    expect(out.text()).not.toContain('::warning')
+  })
+
   it('binary packages that cannot be merged: rejected, then built from source', async () => {
     const s = scenario({ exitCode: 1, lines: BAD_BINARY }, { lines: FROM_SOURCE })
     const merged = await mergeWithFallback(s.runner, TARGET, ['app-shells/bash'], s.rejectBinaries)
@@ -309,6 +327,24 @@ describe('planRequest', () => {
     expect(result.onHost).toEqual([])
     // Nothing for the host: deny is no obstacle, and nothing is announced.
     expect(out.text()).not.toContain('::warning')
+  })
+
+  it('plans on an empty root of its own when given one, and reads its output as the rootfs’s', async () => {
+    const onPlanRoot = CONTAINER_ONLY.replaceAll('/s/rootfs/', '/s/plan-root/')
+    const { runner, calls } = recordingRunner(() => ({ stdout: onPlanRoot }))
+    const atoms = ['sys-apps/baselayout', 'app-shells/bash']
+    const started = startPretend(runner, TARGET, atoms, '/s/plan-root')
+    const result = await planRequest(runner, TARGET, atoms, 'deny', started)
+    // One pretend, the one started: planRequest reads it instead of running another.
+    expect(calls.map((c) => c.command.env)).toEqual([{ ...ENV, ROOT: '/s/plan-root' }])
+    expect(result.entries.map((e) => [e.cpv, e.root])).toEqual([
+      ['sys-apps/baselayout-2.17', '/s/rootfs/'],
+      ['app-shells/bash-5.2_p37-1', '/s/rootfs/'],
+    ])
+    // Nothing for the host (deny is no obstacle), and the log names the rootfs.
+    expect(result.onHost).toEqual([])
+    expect(out.text()).toContain('to /s/rootfs/ USE="-build"')
+    expect(out.text()).not.toContain('plan-root')
   })
 
   it('deny: build dependencies for the host itself stop the build, named', async () => {

@@ -8050,7 +8050,8 @@ function createRunner(privilege, write = (t) => process.stdout.write(t)) {
         all: !raw,
         buffer: options.stream ? false : raw ? { stdout: false } : true,
         forceKillAfterDelay: KILL_GRACE_MS,
-        ...options.group ? { detached: true } : {}
+        ...options.group ? { detached: true } : {},
+        ...options.signal ? { cancelSignal: options.signal } : {}
       });
       let consumerError;
       if (raw) {
@@ -9036,4 +9037,4 @@ export {
   saveRunState,
   loadRunState
 };
-//# sourceMappingURL=chunk-QUMVK32F.js.map
+//# sourceMappingURL=chunk-EWXVDFCB.js.map
