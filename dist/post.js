@@ -1,6 +1,7 @@
 import { createRequire as __lxcminCreateRequire } from 'node:module'; const require = __lxcminCreateRequire(import.meta.url);
 import {
   createRunner,
+  findCommands,
   isWithin,
   loadCacheState,
   loadRunState,
@@ -8,7 +9,7 @@ import {
   lxcStopArgs,
   saveEntries,
   storeFor
-} from "./chunk-EWXVDFCB.js";
+} from "./chunk-UAIM7PQM.js";
 import {
   info,
   warning
@@ -17,8 +18,78 @@ import "./chunk-ZVWW4N2Q.js";
 import "./chunk-PKPEHFMJ.js";
 
 // src/action/post.ts
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync as readdirSync2, readFileSync as readFileSync2 } from "node:fs";
 import path from "node:path";
+
+// src/host/strays.ts
+import { readdirSync, readFileSync } from "node:fs";
+var GRACE_MS = 5e3;
+var POLL_MS = 100;
+var ROUNDS = 3;
+async function processesWith(runner, grep, record, self = process.pid) {
+  const pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p) && Number(p) !== self);
+  if (!pids.length) return [];
+  const result = await runner.run(
+    {
+      file: grep,
+      args: ["-lsxzF", "-e", record, "--", ...pids.map((p) => `/proc/${p}/environ`)],
+      privileged: true
+    },
+    { allowFailure: true }
+  );
+  return result.stdout.split("\n").map((line) => /^\/proc\/(\d+)\/environ$/.exec(line)?.[1]).filter((pid) => pid !== void 0).map(Number);
+}
+function running(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+async function gone(pids, ms) {
+  const deadline = Date.now() + ms;
+  let left = pids.filter(running);
+  while (left.length && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    left = left.filter(running);
+  }
+  return left;
+}
+async function stopStrays(runner, tools, configRoot, graceMs = GRACE_MS) {
+  const found = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (let round = 0; round < ROUNDS; round++) {
+    const pids = (await processesWith(runner, tools.grep, `PORTAGE_CONFIGROOT=${configRoot}`)).filter(running).filter((pid) => !seen.has(pid));
+    if (!pids.length) break;
+    for (const pid of pids) {
+      seen.add(pid);
+      found.push(`${pid} ${commandOf(pid)}`);
+    }
+    const signal = async (name, targets) => {
+      await runner.run(
+        { file: tools.kill, args: [`-${name}`, "--", ...targets.map(String)], privileged: true },
+        { allowFailure: true }
+      );
+    };
+    await signal("TERM", pids);
+    const stubborn = await gone(pids, graceMs);
+    if (stubborn.length) {
+      await signal("KILL", stubborn);
+      await gone(stubborn, graceMs);
+    }
+  }
+  return found;
+}
+function commandOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim().slice(0, 200);
+  } catch {
+    return "[gone]";
+  }
+}
+
+// src/action/post.ts
 async function run() {
   const state = loadRunState();
   if (!state) {
@@ -27,6 +98,7 @@ async function run() {
   }
   const runner = createRunner(state.privilege);
   await attempt("stop the container", () => stopContainer(runner, state));
+  await attempt("stop the processes left in the sandbox", () => stopLeftovers(runner, state));
   await attempt("remove LXC's locks", () => removeLxcLocks(runner, state));
   await attempt("remove the container's cgroups", () => removeCgroups(runner, state));
   await attempt("unmount the sandbox", () => unmountBelow(runner, state));
@@ -52,6 +124,20 @@ async function attempt(what, fn) {
       `lxcmin post step could not ${what}: ${error instanceof Error ? error.message : String(error)}`
     );
   }
+}
+async function stopLeftovers(runner, state) {
+  const tools = findCommands(
+    [
+      ["grep", "grep"],
+      ["kill", "kill"]
+    ],
+    process.env.PATH ?? "",
+    "Finding what a cancelled build left running needs these commands, not found on PATH"
+  );
+  const stopped = await stopStrays(runner, tools, state.sandbox.configRoot);
+  if (stopped.length)
+    info(`stopped what the build left running in the sandbox:
+${stopped.join("\n")}`);
 }
 async function stopContainer(runner, state) {
   const ref = { lxcpath: state.sandbox.lxcpath, name: state.sandbox.containerName };
@@ -80,7 +166,7 @@ var CGROUP_ROOT = "/sys/fs/cgroup";
 async function removeCgroups(runner, state) {
   const name = state.sandbox.containerName;
   const ours = /* @__PURE__ */ new Set([`lxc.payload.${name}`, `lxc.monitor.${name}`]);
-  const dirs = (dir) => readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+  const dirs = (dir) => readdirSync2(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
   const found = [];
   const look = (dir, depth) => {
     for (const sub of dirs(dir)) {
@@ -101,7 +187,7 @@ function mountsBelow(mountinfo, dir) {
 }
 async function unmountBelow(runner, state) {
   for (const mount of mountsBelow(
-    readFileSync("/proc/self/mountinfo", "utf8"),
+    readFileSync2("/proc/self/mountinfo", "utf8"),
     state.sandbox.dir
   )) {
     await runner.run({ file: state.tools.umount, args: ["--lazy", "--", mount], privileged: true });

@@ -10,6 +10,8 @@ import { lxcInfoArgs, lxcStopArgs } from '../lxc/config.ts'
 import { loadCacheState, saveEntries, storeFor } from '../cache/cache.ts'
 import { loadRunState, type RunState } from './state.ts'
 import { isWithin } from '../util/paths.ts'
+import { stopStrays } from '../host/strays.ts'
+import { findCommands } from '../host/tools.ts'
 
 export async function run(): Promise<void> {
   const state = loadRunState()
@@ -19,6 +21,7 @@ export async function run(): Promise<void> {
   }
   const runner = createRunner(state.privilege)
   await attempt('stop the container', () => stopContainer(runner, state))
+  await attempt('stop the processes left in the sandbox', () => stopLeftovers(runner, state))
   await attempt("remove LXC's locks", () => removeLxcLocks(runner, state))
   await attempt("remove the container's cgroups", () => removeCgroups(runner, state))
   await attempt('unmount the sandbox', () => unmountBelow(runner, state))
@@ -46,6 +49,21 @@ async function attempt(what: string, fn: () => Promise<void>): Promise<void> {
       `lxcmin post step could not ${what}: ${error instanceof Error ? error.message : String(error)}`,
     )
   }
+}
+
+/** What a cancelled merge left running (host/strays.ts). */
+async function stopLeftovers(runner: Runner, state: RunState): Promise<void> {
+  const tools = findCommands(
+    [
+      ['grep', 'grep'],
+      ['kill', 'kill'],
+    ],
+    process.env.PATH ?? '',
+    'Finding what a cancelled build left running needs these commands, not found on PATH',
+  )
+  const stopped = await stopStrays(runner, tools, state.sandbox.configRoot)
+  if (stopped.length)
+    core.info(`stopped what the build left running in the sandbox:\n${stopped.join('\n')}`)
 }
 
 async function stopContainer(runner: Runner, state: RunState): Promise<void> {

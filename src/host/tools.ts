@@ -40,6 +40,8 @@ export const COMMAND_PACKAGES = {
   sha256sum: 'sys-apps/coreutils',
   sha1sum: 'sys-apps/coreutils',
   find: 'sys-apps/findutils',
+  grep: 'sys-apps/grep',
+  kill: 'sys-apps/util-linux',
   tar: 'app-arch/tar',
   zstd: 'app-arch/zstd',
   xz: 'app-arch/xz-utils',

@@ -241,6 +241,26 @@ describe('a cancelled job', () => {
     expectNothingLeft(result, was)
   })
 
+  it('cancelled in a build phase deaf to SIGTERM: post stops what is left, then removes the sandbox', async () => {
+    const was = before()
+    // The runner's SIGINT ends node, and execa's cleanup sends emerge SIGTERM; a phase that
+    // ignores it (app-misc/lxcmin-slow sleeps a minute) keeps emerge waiting for it.
+    const result = await run(
+      { packages: 'app-misc/lxcmin-slow' },
+      { cancel: { whenOutput: /lxcmin-slow: compiling for 60 s/ } },
+    )
+    expect(result.cancelled).toBe(true)
+    expect(result.main.output).toMatch(/>>> Compiling source/)
+    expect(result.post.annotations).toEqual([])
+    // Found by the sandbox's PORTAGE_CONFIGROOT in their environment, and stopped.
+    expect(result.post.output).toMatch(
+      /stopped what the build left running in the sandbox:\n\d+ \S+ \S+\/emerge --ask=n /,
+    )
+    expect(processesNamed('sleep\u000060')).toEqual([])
+    expect(result.post.output).toContain(`removed ${sandboxOf(result)}`)
+    expectNothingLeft(result, was)
+  })
+
   it('cancelled during the smoke test: the container is stopped, post removes the sandbox', async () => {
     const was = before()
     const marker = `lxcmin-cancel-${randomUUID()}`

@@ -5099,17 +5099,17 @@ var writeToFiles = (chunks, stdioItems, outputFiles) => {
   const writtenPaths = /* @__PURE__ */ new Set();
   for (const stdioItem of fileItems) {
     const { type, append } = stdioItem;
-    const path17 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
-    if (writtenPaths.has(path17)) {
+    const path18 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
+    if (writtenPaths.has(path18)) {
       continue;
     }
-    writtenPaths.add(path17);
-    if (append || outputFiles.has(path17)) {
-      appendFileSync(path17, contents);
+    writtenPaths.add(path18);
+    if (append || outputFiles.has(path18)) {
+      appendFileSync(path18, contents);
     } else {
-      writeFileSync(path17, contents);
+      writeFileSync(path18, contents);
     }
-    outputFiles.add(path17);
+    outputFiles.add(path18);
   }
 };
 
@@ -8571,9 +8571,99 @@ function isWithin(target, dir) {
   return target === dir || target.startsWith(dir.endsWith(path13.sep) ? dir : dir + path13.sep);
 }
 
+// src/host/tools.ts
+import { accessSync, constants as constants6 } from "node:fs";
+import path14 from "node:path";
+function which(command, searchPath) {
+  for (const dir of searchPath.split(":")) {
+    if (!dir || !path14.isAbsolute(dir)) continue;
+    const candidate = path14.join(dir, command);
+    try {
+      accessSync(candidate, constants6.X_OK);
+      return candidate;
+    } catch {
+    }
+  }
+  return void 0;
+}
+var COMMAND_PACKAGES = {
+  emerge: "sys-apps/portage",
+  portageq: "sys-apps/portage",
+  "lxc-execute": "app-containers/lxc",
+  "lxc-stop": "app-containers/lxc",
+  "lxc-info": "app-containers/lxc",
+  du: "sys-apps/coreutils",
+  rm: "sys-apps/coreutils",
+  mkdir: "sys-apps/coreutils",
+  umount: "sys-apps/util-linux",
+  rmdir: "sys-apps/coreutils",
+  chown: "sys-apps/coreutils",
+  cp: "sys-apps/coreutils",
+  chmod: "sys-apps/coreutils",
+  touch: "sys-apps/coreutils",
+  sha256sum: "sys-apps/coreutils",
+  sha1sum: "sys-apps/coreutils",
+  find: "sys-apps/findutils",
+  grep: "sys-apps/grep",
+  kill: "sys-apps/util-linux",
+  tar: "app-arch/tar",
+  zstd: "app-arch/zstd",
+  xz: "app-arch/xz-utils",
+  gzip: "app-arch/gzip",
+  gpg: "app-crypt/gnupg"
+};
+function findCommands(wanted, searchPath, message2) {
+  const found = {};
+  const missing = [];
+  for (const [key, command] of wanted) {
+    const at = which(command, searchPath);
+    if (at) found[key] = at;
+    else missing.push(`${command} (${COMMAND_PACKAGES[command]})`);
+  }
+  if (missing.length) throw new BuildError(`${message2}: ${missing.join(", ")}`);
+  return found;
+}
+var NEEDED = [
+  ["emerge", "emerge"],
+  ["portageq", "portageq"],
+  ["lxcExecute", "lxc-execute"],
+  ["lxcStop", "lxc-stop"],
+  ["lxcInfo", "lxc-info"],
+  ["du", "du"],
+  ["rm", "rm"],
+  ["mkdir", "mkdir"],
+  ["umount", "umount"],
+  ["rmdir", "rmdir"],
+  ["chown", "chown"],
+  ["cp", "cp"],
+  ["chmod", "chmod"],
+  ["find", "find"]
+];
+function findTools(searchPath) {
+  const found = findCommands(
+    NEEDED,
+    searchPath,
+    "lxcmin runs on a Gentoo runner with Portage and LXC; not found on PATH"
+  );
+  return { ...found, ldconfig: which("ldconfig", `${searchPath}:/sbin:/usr/sbin`) };
+}
+function findPackCommands(searchPath, extra) {
+  const names = ["tar", "rm", "cp", "find", "touch"];
+  for (const tool of extra) if (!names.includes(tool)) names.push(tool);
+  const found = findCommands(
+    names.map((n2) => [n2, n2]),
+    searchPath,
+    "Packing needs these commands, not found on PATH"
+  );
+  return found;
+}
+function findCommand(command, searchPath = "/usr/bin:/bin") {
+  return which(command, searchPath) ?? command;
+}
+
 // src/lxc/config.ts
 import { chmodSync, copyFileSync as copyFileSync2, statSync as statSync3, writeFileSync as writeFileSync3 } from "node:fs";
-import path16 from "node:path";
+import path17 from "node:path";
 
 // src/lxc/idmap.ts
 import { readFileSync as readFileSync5 } from "node:fs";
@@ -8623,7 +8713,7 @@ function idmapLines(map) {
 
 // src/rootfs/accounts.ts
 import { readFileSync as readFileSync6 } from "node:fs";
-import path14 from "node:path";
+import path15 from "node:path";
 var ID = /^\d+$/;
 function parsePasswd(text) {
   const users = [];
@@ -8658,8 +8748,8 @@ function readOrEmpty(file) {
 }
 function readAccounts(rootfs) {
   return {
-    users: parsePasswd(readOrEmpty(path14.join(rootfs, "etc/passwd"))),
-    groups: parseGroup(readOrEmpty(path14.join(rootfs, "etc/group")))
+    users: parsePasswd(readOrEmpty(path15.join(rootfs, "etc/passwd"))),
+    groups: parseGroup(readOrEmpty(path15.join(rootfs, "etc/group")))
   };
 }
 function resolveOwner(spec, accounts) {
@@ -8690,7 +8780,7 @@ function unknown(kind, name, known) {
 
 // src/rootfs/resolve.ts
 import { lstatSync as lstatSync2, readlinkSync as readlinkSync2 } from "node:fs";
-import path15 from "node:path";
+import path16 from "node:path";
 var MOUNT_POINTS = ["dev", "proc", "sys"];
 function insidePath(parts) {
   return `/${parts.join("/")}`;
@@ -8733,7 +8823,7 @@ function traceIn(lookup, inside, options = {}) {
 }
 function diskLookup(root) {
   return (inside) => {
-    const host = path15.join(root, inside);
+    const host = path16.join(root, inside);
     let stat;
     try {
       stat = lstatSync2(host);
@@ -8757,14 +8847,14 @@ function traceInRoot(root, inside, options = {}) {
 }
 function resolveInRoot(root, inside) {
   const trace = traceInRoot(root, inside);
-  return trace && path15.join(root, ...trace.final.split("/").filter(Boolean));
+  return trace && path16.join(root, ...trace.final.split("/").filter(Boolean));
 }
 function withoutLinks(root, relative, type) {
   const parts = relative.split("/").filter(Boolean);
   if (parts.some((p) => p === ".." || p === ".")) return void 0;
   const trace = traceInRoot(root, relative);
   if (!trace || trace.links.length || trace.kind !== type) return void 0;
-  return path15.join(root, ...parts);
+  return path16.join(root, ...parts);
 }
 
 // src/rootfs/entrypoint.ts
@@ -8947,7 +9037,7 @@ function lxcInfoArgs(ref) {
 function writeLxcConfig(sandbox, inputs, readMap = readIdMap, init) {
   let seccomp;
   if (inputs.seccomp) {
-    seccomp = path16.join(sandbox.dir, "seccomp.policy");
+    seccomp = path17.join(sandbox.dir, "seccomp.policy");
     copyFileSync2(inputs.seccomp, seccomp);
   }
   const idmap = inputs.unprivileged ? readMap() : void 0;
@@ -8966,13 +9056,13 @@ ${text}`);
 }
 function openPathFor(sandboxDir, idmap) {
   chmodSync(sandboxDir, 457);
-  for (let dir = path16.dirname(sandboxDir); ; dir = path16.dirname(dir)) {
+  for (let dir = path17.dirname(sandboxDir); ; dir = path17.dirname(dir)) {
     if ((statSync3(dir).mode & 1) === 0) {
       throw new BuildError(
         `unprivileged: true needs the container's root (host uid ${idmap.uid.start}) to pass through ${dir}, which others may not search; give it search permission (chmod o+x ${dir}) or point RUNNER_TEMP elsewhere`
       );
     }
-    if (dir === path16.dirname(dir)) break;
+    if (dir === path17.dirname(dir)) break;
   }
 }
 
@@ -9023,6 +9113,11 @@ export {
   resolveInRoot,
   withoutLinks,
   MIN_LXC_IDMAPPED,
+  which,
+  findCommands,
+  findTools,
+  findPackCommands,
+  findCommand,
   readAccounts,
   resolveOwner,
   ROOT,
@@ -9037,4 +9132,4 @@ export {
   saveRunState,
   loadRunState
 };
-//# sourceMappingURL=chunk-EWXVDFCB.js.map
+//# sourceMappingURL=chunk-UAIM7PQM.js.map
