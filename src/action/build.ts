@@ -9,7 +9,6 @@ import {
   type HostWatch,
   lookForChanges,
   type LookingForChanges,
-  readHostSnapshot,
   watchHost,
 } from '../host/check-stage.ts'
 import { type Host, preflight } from '../host/preflight.ts'
@@ -344,11 +343,9 @@ async function makeRootfs(
         refuseSource((await pretend(runner, target, request)).entries, sandbox.rootfs, binhost)
       return mergeWithFallback(runner, target, request, () => cache.rejectBinaries())
     })
-  const first = early
-    ? step(`Emerge ${BASELAYOUT}`, () => early.finish())
-    : merge(BASELAYOUT, [BASELAYOUT])
-  if (begun.watch) readHostSnapshot(begun.watch)
-  const base = await first
+  const base = early
+    ? await step(`Emerge ${BASELAYOUT}`, () => early.finish())
+    : await merge(BASELAYOUT, [BASELAYOUT])
   // The profile's libc next, when the request needs it: once a libc is in ROOT, Portage adds
   // it to the RDEPEND of everything it builds there (bug 753500), so binary packages built
   // that way only match a root that has it already.

@@ -33,13 +33,18 @@ export interface HostChanges {
 export interface HostSnapshot {
   /** The watched trees, resolved, each once. */
   readonly roots: readonly string[]
+  /** Those of the roots that were there to list (outside the excluded paths). */
+  readonly present: readonly string[]
   /** The action's own directories: not listed, nor anything below them. */
   readonly exclude: readonly string[]
   /** The listing's start, less a margin, in nanoseconds since the epoch. */
   readonly since: bigint
   /** find's records, as they came. */
   readonly records: readonly Buffer[]
-  /** The records read, when first asked for: a build reads them while a merge runs. */
+  /**
+   * The records read, when first asked for: only where something changed after the build (most
+   * builds change nothing on the host, and then 140k records need no map).
+   */
   readonly entries: Listing
   /** How many entries were listed, without reading them. */
   readonly size: number
@@ -73,8 +78,9 @@ export async function snapshotHost(
   const resolved = [...new Set(roots.map((r) => path.resolve(r)))]
   const excluded = exclude.map((p) => path.resolve(p))
   const mounts = mountsWithin(readMountInfo(), resolved, excluded)
+  const present = resolved.filter((r) => exists(r) && !excluded.some((e) => isWithin(r, e)))
   const records = await findRecords(finder, resolved, excluded)
-  return snapshotOf({ roots: resolved, exclude: excluded, since, records, mounts })
+  return snapshotOf({ roots: resolved, present, exclude: excluded, since, records, mounts })
 }
 
 function snapshotOf(parts: Omit<HostSnapshot, 'entries' | 'size'>): HostSnapshot {
@@ -91,20 +97,13 @@ function snapshotOf(parts: Omit<HostSnapshot, 'entries' | 'size'>): HostSnapshot
 }
 
 /**
- * Reads the snapshot's records into its entries now, rather than where they are first asked for;
- * returns how many paths they hold.
- */
-export function readSnapshot(snapshot: HostSnapshot): number {
-  return snapshot.entries.size
-}
-
-/**
  * One snapshot of two taken at about the same time (of other roots, with the same excluded
  * paths): changes count from the earlier start. Where both list a path, the second's entry counts.
  */
 export function joinSnapshots(first: HostSnapshot, second: HostSnapshot): HostSnapshot {
   return snapshotOf({
     roots: [...new Set([...first.roots, ...second.roots])],
+    present: [...new Set([...first.present, ...second.present])],
     exclude: first.exclude,
     since: first.since < second.since ? first.since : second.since,
     records: [...first.records, ...second.records],
@@ -120,10 +119,7 @@ export async function changesSince(finder: Finder, before: HostSnapshot): Promis
     if (isDirectory(signature) || isDirectory(before.entries.get(key))) again.add(key)
   }
   // A root's own directory is not watched: a root that is gone shows in no entry.
-  for (const root of before.roots) {
-    const key = pathKey(root)
-    if (before.entries.has(key) && !exists(root)) again.add(key)
-  }
+  for (const root of before.present) if (!exists(root)) again.add(pathKey(root))
   const mounts = mountsWithin(readMountInfo(), before.roots, before.exclude)
   for (const point of new Set([...before.mounts.keys(), ...mounts.keys()])) {
     if (before.mounts.get(point) !== mounts.get(point)) again.add(point)

@@ -18,7 +18,6 @@ import {
   hostMergedPaths,
   type HostSnapshot,
   joinSnapshots,
-  readSnapshot,
   snapshotHost,
   watchedRoots,
 } from './check.ts'
@@ -84,22 +83,6 @@ export async function awaitHostSnapshot(watch: HostWatch): Promise<void> {
   if ('error' in listed) throw listed.error
   const { before } = listed.value
   core.info(`host check: ${before.size} paths listed below ${before.roots.length} directories`)
-}
-
-/**
- * Reads the listing's records into the map the comparison at the end uses, now: the build calls
- * it while a merge runs, which leaves a core idle, rather than while the listing itself runs with
- * the configuration's portageq calls or at the end with the packing.
- */
-export function readHostSnapshot(watch: HostWatch): void {
-  setImmediate(() => {
-    void watch.listed
-      .then((listed) => {
-        if (!('error' in listed)) readSnapshot(listed.value.before)
-      })
-      // Records that cannot be read fail the check at the end, where they are read again.
-      .catch(() => undefined)
-  })
 }
 
 export interface HostCheckResult {

@@ -16,7 +16,6 @@ export {
   type HostChanges,
   type HostSnapshot,
   joinSnapshots,
-  readSnapshot,
   snapshotHost,
 } from './changes.ts'
 

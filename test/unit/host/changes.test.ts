@@ -103,6 +103,31 @@ describe('changesSince finds what two full listings differ in', () => {
     expect(await changesAfter(() => undefined)).toEqual(none)
   })
 
+  it('nothing changed, a root that was never there: the listing is not read into a map', async () => {
+    const tree = makeTree()
+    const roots = [tree.usr, tree.etc, path.join(path.dirname(tree.usr), 'opt')]
+    const since = await settle(tree.outside)
+    const before = await snapshotHost(finder, roots, [tree.excluded], since)
+    expect(before.present).toEqual([tree.usr, tree.etc])
+    let reads = 0
+    const read = Object.getOwnPropertyDescriptor(before, 'entries')?.get
+    Object.defineProperty(before, 'entries', {
+      get: () => {
+        reads++
+        return read?.call(before) as unknown
+      },
+    })
+    expect(await changesSince(finder, before)).toEqual(none)
+    expect(reads).toBe(0)
+    // A change is compared with the listing, which is read then.
+    writeFileSync(path.join(tree.etc, 'passwd'), 'root:x:0:0:root')
+    expect(await changesSince(finder, before)).toEqual({
+      ...none,
+      changed: [path.join(tree.etc, 'passwd')],
+    })
+    expect(reads).toBeGreaterThan(0)
+  })
+
   it('a mode change of a file and of a directory', async () => {
     const tree = makeTree()
     const [tool, lib] = [path.join(tree.usr, 'bin/tool'), path.join(tree.usr, 'lib/a')]
