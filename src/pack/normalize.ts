@@ -135,8 +135,9 @@ export async function normalizeRootfs(runner: Runner, spec: NormalizeSpec): Prom
     await runner.run({ file: spec.rm, args: ['-f', '--', ...batch], privileged: true })
   }
 
-  // -xdev: nothing mounted below the rootfs; -h: the link itself, never what it points to.
-  await runner.run({
+  // -xdev: nothing mounted below the rootfs; -h: the link itself, never what it points to. The
+  // links' times and the package database's files are apart: the cp's below run meanwhile.
+  const touched = runner.run({
     file: spec.find,
     args: [
       spec.rootfs,
@@ -156,6 +157,7 @@ export async function normalizeRootfs(runner: Runner, spec: NormalizeSpec): Prom
 
   // After the removals, which change the package directories' mtimes that metadata records.
   const rewritten: string[] = []
+  const copies: Promise<unknown>[] = []
   const staging = path.join(spec.workDir, 'normalize')
   for (const [index, pkg] of packages.entries()) {
     const dir = withoutLinks(spec.rootfs, pkg, 'dir')
@@ -179,12 +181,18 @@ export async function normalizeRootfs(runner: Runner, spec: NormalizeSpec): Prom
     const stage = path.join(staging, String(index))
     mkdirSync(stage, { recursive: true })
     for (const c of changed) writeFileSync(path.join(stage, c.name), c.text, 'latin1')
-    await runner.run({
-      file: spec.cp,
-      args: ['-t', dir, '--', ...changed.map((c) => path.join(stage, c.name))],
-      privileged: true,
-    })
+    copies.push(
+      runner.run({
+        file: spec.cp,
+        args: ['-t', dir, '--', ...changed.map((c) => path.join(stage, c.name))],
+        privileged: true,
+      }),
+    )
     rewritten.push(...changed.map((c) => `${pkg}/${c.name}`))
   }
+  // Each settles before any failure is thrown: no cp outlives the step.
+  const settled = await Promise.allSettled([touched, ...copies])
+  const failed = settled.find((r) => r.status === 'rejected')
+  if (failed) throw failed.reason
   return { removed, rewritten }
 }

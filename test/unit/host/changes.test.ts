@@ -110,11 +110,11 @@ describe('changesSince finds what two full listings differ in', () => {
     const before = await snapshotHost(finder, roots, [tree.excluded], since)
     expect(before.present).toEqual([tree.usr, tree.etc])
     let reads = 0
-    const read = Object.getOwnPropertyDescriptor(before, 'entries')?.get
+    const entries = Object.getOwnPropertyDescriptor(before, 'entries')
     Object.defineProperty(before, 'entries', {
       get: () => {
         reads++
-        return read?.call(before) as unknown
+        return entries?.get?.call(before) as unknown
       },
     })
     expect(await changesSince(finder, before)).toEqual(none)
