@@ -31,6 +31,7 @@ import type { PlanEntry } from '../portage/emerge.ts'
 import {
   configurePortage,
   hostEroot,
+  hostReposConf,
   mergeWithFallback,
   planRequest,
   pretend,
@@ -67,20 +68,32 @@ import {
   restoreImage,
 } from './image-cache.ts'
 
-/** Preflight's host, the runner that runs commands on it, and the host's listing before the build. */
+/**
+ * Preflight's host, the runner that runs commands on it, the host's listing before the build, and
+ * the host's repositories (for the Portage config root).
+ */
 export interface Begun {
   readonly host: Host
   readonly runner: Runner
   readonly watch: HostWatch | undefined
+  readonly hostRepos: Promise<string>
 }
 
 export async function begin(inputs: Inputs, env: RunEnv): Promise<Begun> {
   const host = await step('Preflight', () => preflight(env.path, env.uid, inputs))
   const runner = createRunner(host.privilege)
   const ownDirs = [env.runnerTemp, env.workspace, ...(inputs.cache.dir ? [inputs.cache.dir] : [])]
-  // Under way until prepare waits for it, before the first emerge.
-  const watch = inputs.hostCheck === 'off' ? undefined : watchHost(runner, host.tools, ownDirs)
-  return { host, runner, watch }
+  // Both under way now: the repositories until the Portage config root step reads them, the
+  // listing until prepare waits for it, before the first emerge.
+  const hostRepos = hostReposConf(runner, host.tools.portageq)
+  // Handled: read by the Portage config root step, which reports its failure.
+  const asked = hostRepos.then(
+    () => undefined,
+    () => undefined,
+  )
+  const watch =
+    inputs.hostCheck === 'off' ? undefined : watchHost(runner, host.tools, ownDirs, asked)
+  return { host, runner, watch, hostRepos }
 }
 
 export interface Prepared {
@@ -98,7 +111,7 @@ export interface Prepared {
 export async function prepare(
   inputs: Inputs,
   env: RunEnv,
-  { host, runner, watch }: Begun,
+  { host, runner, watch, hostRepos }: Begun,
   sandbox: Sandbox,
 ): Promise<Prepared> {
   const run = `${env.runId}-${env.runAttempt}`
@@ -121,7 +134,7 @@ export async function prepare(
       )
     : undefined
   const config = await step('Portage config root', () =>
-    configurePortage(runner, host.tools.portageq, {
+    configurePortage(hostRepos, {
       configRoot: sandbox.configRoot,
       profile: inputs.profile,
       repositories: inputs.repositories,

@@ -48,11 +48,15 @@ export function watchHost(
   runner: Runner,
   tools: Pick<Tools, 'portageq' | 'find'>,
   exclude: readonly string[],
+  /** What portageq waits for (another portageq call that the build waits for), never rejecting. */
+  after: Promise<unknown> = Promise.resolve(),
 ): HostWatch {
   const finder: Finder = { runner, find: tools.find }
   const list = async (): Promise<Listed> => {
     // The host's own trees are listed while portageq starts; a Prefix host's EROOT after it.
     const system = snapshotHost(finder, watchedRoots('/'), exclude)
+    // On two cores find and three Python processes at once slowed the one the build waits for.
+    await after
     // Handled: awaited below; a failure of portageq first waits for this find to end.
     const settled = system.then(
       () => undefined,

@@ -44,13 +44,15 @@ export async function hostEroot(runner: Runner, portageq: string): Promise<strin
   return (await runner.run({ file: portageq, args: ['envvar', 'EROOT'] })).stdout.trim() || '/'
 }
 
-/** Writes the container's config root, with the host's repositories as Portage reports them. */
+/**
+ * Writes the container's config root, with the host's repositories as Portage reports them
+ * (hostReposConf, asked before).
+ */
 export async function configurePortage(
-  runner: Runner,
-  portageq: string,
+  hostRepos: Promise<string>,
   spec: Omit<ConfigRootSpec, 'hostRepos'>,
 ): Promise<ConfigRoot> {
-  const written = writeConfigRoot({ ...spec, hostRepos: await hostReposConf(runner, portageq) })
+  const written = writeConfigRoot({ ...spec, hostRepos: await hostRepos })
   core.info(`PORTAGE_CONFIGROOT=${written.configRoot}; profile ${written.profileDir}`)
   core.info(`repositories: ${[...written.repos].map(([n, l]) => `${n} (${l})`).join(', ')}`)
   return written

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { parseAnnotations } from '../../../scripts/run-action.ts'
@@ -148,6 +149,23 @@ describe('watchHost, awaitHostSnapshot and checkHost', () => {
     await expect(checkHost(watch, [])).resolves.toBeUndefined()
     expect(printed.join('')).toContain('host check: not done, the listing before the build failed:')
     expect(reportHostCheck(undefined, 'error')).toEqual({ failure: undefined, changed: [] })
+  })
+
+  it('ask portageq for EROOT only once `after` has settled', async () => {
+    const dir = tempDir()
+    const asked = path.join(dir, 'asked')
+    const portageq = writeExecutable(
+      path.join(dir, 'portageq'),
+      `#!/bin/sh\ntouch '${asked}'\necho /\n`,
+    )
+    let settle = (): void => undefined
+    const after = new Promise<void>((resolve) => (settle = resolve))
+    const watch = watchHost(finder.runner, { portageq, find: finder.find }, [dir], after)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(existsSync(asked)).toBe(false)
+    settle()
+    await awaitHostSnapshot(watch)
+    expect(existsSync(asked)).toBe(true)
   })
 
   it("tell the host merges' own files and bookkeeping from what else changed below EROOT", async () => {
