@@ -26,13 +26,18 @@ import { readdirSync, readFileSync } from "node:fs";
 var GRACE_MS = 5e3;
 var POLL_MS = 100;
 var ROUNDS = 3;
-async function processesWith(runner, grep, record, self = process.pid) {
+async function processesWith(runner, grep, records, self = process.pid) {
   const pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p) && Number(p) !== self);
   if (!pids.length) return [];
   const result = await runner.run(
     {
       file: grep,
-      args: ["-lsxzF", "-e", record, "--", ...pids.map((p) => `/proc/${p}/environ`)],
+      args: [
+        "-lsxzF",
+        ...records.flatMap((r) => ["-e", r]),
+        "--",
+        ...pids.map((p) => `/proc/${p}/environ`)
+      ],
       privileged: true
     },
     { allowFailure: true }
@@ -56,11 +61,16 @@ async function gone(pids, ms) {
   }
   return left;
 }
-async function stopStrays(runner, tools, configRoot, graceMs = GRACE_MS) {
+async function stopStrays(runner, tools, sandbox, graceMs = GRACE_MS) {
+  const records = [
+    `PORTAGE_CONFIGROOT=${sandbox.configRoot}`,
+    `ROOT=${sandbox.rootfs}`,
+    `ROOT=${sandbox.rootfs}/`
+  ];
   const found = [];
   const seen = /* @__PURE__ */ new Set();
   for (let round = 0; round < ROUNDS; round++) {
-    const pids = (await processesWith(runner, tools.grep, `PORTAGE_CONFIGROOT=${configRoot}`)).filter(running).filter((pid) => !seen.has(pid));
+    const pids = (await processesWith(runner, tools.grep, records)).filter(running).filter((pid) => !seen.has(pid));
     if (!pids.length) break;
     for (const pid of pids) {
       seen.add(pid);
@@ -134,7 +144,7 @@ async function stopLeftovers(runner, state) {
     process.env.PATH ?? "",
     "Finding what a cancelled build left running needs these commands, not found on PATH"
   );
-  const stopped = await stopStrays(runner, tools, state.sandbox.configRoot);
+  const stopped = await stopStrays(runner, tools, state.sandbox);
   if (stopped.length)
     info(`stopped what the build left running in the sandbox:
 ${stopped.join("\n")}`);

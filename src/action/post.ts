@@ -61,7 +61,7 @@ async function stopLeftovers(runner: Runner, state: RunState): Promise<void> {
     process.env.PATH ?? '',
     'Finding what a cancelled build left running needs these commands, not found on PATH',
   )
-  const stopped = await stopStrays(runner, tools, state.sandbox.configRoot)
+  const stopped = await stopStrays(runner, tools, state.sandbox)
   if (stopped.length)
     core.info(`stopped what the build left running in the sandbox:\n${stopped.join('\n')}`)
 }

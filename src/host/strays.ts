@@ -2,10 +2,10 @@
  * Processes a cancelled build leaves behind. The runner cancels a step with SIGINT to node alone;
  * execa's cleanup then ends the commands node started, emerge's own process among them, but not
  * what emerge forked (the merge and ebuild-phase processes, a phase's PID namespace and its
- * children), which go on writing into the sandbox. Each of them has the sandbox's
- * PORTAGE_CONFIGROOT in its environment (emerge has it from the action, the rest inherit it), so
- * the post step finds them by it and stops them (SIGTERM, then SIGKILL) before it unmounts and
- * removes the sandbox.
+ * children), which go on writing into the sandbox. Each of them has the sandbox's rootfs as ROOT
+ * in its environment (emerge and what it forks have the action's ROOT and PORTAGE_CONFIGROOT;
+ * a phase gets ROOT from Portage, as PMS requires, and passes it on), so the post step finds them
+ * by it and stops them (SIGTERM, then SIGKILL) before it unmounts and removes the sandbox.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import type { Runner } from '../util/exec.ts'
@@ -19,11 +19,11 @@ const GRACE_MS = 5_000
 const POLL_MS = 100
 const ROUNDS = 3
 
-/** The processes whose environment holds this exact record (other than this process). */
+/** The processes whose environment holds one of these exact records (other than this process). */
 export async function processesWith(
   runner: Runner,
   grep: string,
-  record: string,
+  records: readonly string[],
   self: number = process.pid,
 ): Promise<number[]> {
   const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== self)
@@ -33,7 +33,12 @@ export async function processesWith(
   const result = await runner.run(
     {
       file: grep,
-      args: ['-lsxzF', '-e', record, '--', ...pids.map((p) => `/proc/${p}/environ`)],
+      args: [
+        '-lsxzF',
+        ...records.flatMap((r) => ['-e', r]),
+        '--',
+        ...pids.map((p) => `/proc/${p}/environ`),
+      ],
       privileged: true,
     },
     { allowFailure: true },
@@ -67,20 +72,26 @@ async function gone(pids: readonly number[], ms: number): Promise<number[]> {
 }
 
 /**
- * Stops every process whose environment names this PORTAGE_CONFIGROOT; returns what it found,
- * as `pid command` lines. A process that ignores SIGTERM gets SIGKILL after the grace.
+ * Stops every process whose environment names this sandbox's PORTAGE_CONFIGROOT or its rootfs as
+ * ROOT (with or without the trailing slash: EAPI 7 dropped it); returns what it found, as
+ * `pid command` lines. A process that ignores SIGTERM gets SIGKILL after the grace.
  */
 export async function stopStrays(
   runner: Runner,
   tools: StrayTools,
-  configRoot: string,
+  sandbox: { readonly configRoot: string; readonly rootfs: string },
   graceMs = GRACE_MS,
 ): Promise<string[]> {
+  const records = [
+    `PORTAGE_CONFIGROOT=${sandbox.configRoot}`,
+    `ROOT=${sandbox.rootfs}`,
+    `ROOT=${sandbox.rootfs}/`,
+  ]
   const found: string[] = []
   const seen = new Set<number>()
   // What a dying process starts meanwhile is found in the next round.
   for (let round = 0; round < ROUNDS; round++) {
-    const pids = (await processesWith(runner, tools.grep, `PORTAGE_CONFIGROOT=${configRoot}`))
+    const pids = (await processesWith(runner, tools.grep, records))
       .filter(running)
       .filter((pid) => !seen.has(pid))
     if (!pids.length) break
