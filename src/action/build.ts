@@ -53,6 +53,7 @@ import { sizeReport } from '../size/stage.ts'
 import { imageLicenses, sbomFormats } from '../sbom/sbom.ts'
 import { writeImageSbom } from '../sbom/stage.ts'
 import { createRunner, type Runner } from '../util/exec.ts'
+import { settled } from '../util/promises.ts'
 import { beginMerge, type EarlyMerge } from './early-merge.ts'
 import type { RunEnv } from './env.ts'
 import type { Inputs } from './inputs/inputs.ts'
@@ -87,10 +88,7 @@ export async function begin(inputs: Inputs, env: RunEnv): Promise<Begun> {
   // listing until prepare waits for it, before the first emerge.
   const hostRepos = hostReposConf(runner, host.tools.portageq)
   // Handled: read by the Portage config root step, which reports its failure.
-  const asked = hostRepos.then(
-    () => undefined,
-    () => undefined,
-  )
+  const asked = settled(hostRepos)
   const watch =
     inputs.hostCheck === 'off' ? undefined : watchHost(runner, host.tools, ownDirs, asked)
   return { host, runner, watch, hostRepos }
@@ -168,10 +166,7 @@ export async function prepare(
   // listing ends, and is read below.
   const pretending = startPretend(runner, planned, request, sandbox.planRoot)
   // Handled: read by the Plan step, or waited for when the build fails before it.
-  const pretended = pretending.then(
-    () => undefined,
-    () => undefined,
-  )
+  const pretended = settled(pretending)
   // Before the first emerge: restoring wrote only into the cache's own directories.
   if (watch)
     await step('Host snapshot', () => awaitHostSnapshot(watch)).catch(async (error: unknown) => {

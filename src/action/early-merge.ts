@@ -8,6 +8,7 @@
 import * as core from '@actions/core'
 import { type Merged, type MergeControl, mergeWithFallback, type Target } from '../portage/merge.ts'
 import type { Runner } from '../util/exec.ts'
+import { settled } from '../util/promises.ts'
 
 export interface EarlyMerge {
   /** In its step: what it printed so far, then the rest as it comes, and what it merged. */
@@ -55,10 +56,7 @@ export function beginMerge(
   }
   const merging = mergeWithFallback(runnerFor(held.write), target, atoms, rejectBinaries, control)
   // Handled: read by finish() or waited for by stop().
-  const settled = merging.then(
-    () => undefined,
-    () => undefined,
-  )
+  const ended = settled(merging)
   return {
     finish() {
       core.info(`(begun ${((Date.now() - started) / 1000).toFixed(1)} s ago, with the plan)`)
@@ -67,7 +65,7 @@ export function beginMerge(
     },
     async stop(why) {
       controller.abort()
-      await settled
+      await ended
       core.info(`The merge of ${atoms.join(' ')} begun with the plan was stopped: ${why}`)
     },
   }

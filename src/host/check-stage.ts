@@ -9,6 +9,7 @@ import * as core from '@actions/core'
 import type { PlanEntry } from '../portage/emerge.ts'
 import { hostEroot } from '../portage/merge.ts'
 import type { Runner } from '../util/exec.ts'
+import { settled } from '../util/promises.ts'
 import {
   changeLines,
   changesSince,
@@ -55,15 +56,12 @@ export function watchHost(
   const list = async (): Promise<Listed> => {
     // The host's own trees are listed while portageq starts; a Prefix host's EROOT after it.
     const system = snapshotHost(finder, watchedRoots('/'), exclude)
+    // Handled: awaited below; a failure of portageq first waits for this find to end.
+    const listedSystem = settled(system)
     // On two cores find and three Python processes at once slowed the one the build waits for.
     await after
-    // Handled: awaited below; a failure of portageq first waits for this find to end.
-    const settled = system.then(
-      () => undefined,
-      () => undefined,
-    )
     const eroot = await hostEroot(runner, tools.portageq).catch(async (error: unknown) => {
-      await settled
+      await listedSystem
       throw error
     })
     const own = watchedRoots(eroot).filter((root) => !watchedRoots('/').includes(root))
