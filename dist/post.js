@@ -67,6 +67,12 @@ async function stopStrays(runner, tools, sandbox, graceMs = GRACE_MS) {
     `ROOT=${sandbox.rootfs}`,
     `ROOT=${sandbox.rootfs}/`
   ];
+  const signal = async (name, targets) => {
+    await runner.run(
+      { file: tools.kill, args: [`-${name}`, "--", ...targets.map(String)], privileged: true },
+      { allowFailure: true }
+    );
+  };
   const found = [];
   const seen = /* @__PURE__ */ new Set();
   for (let round = 0; round < ROUNDS; round++) {
@@ -76,12 +82,6 @@ async function stopStrays(runner, tools, sandbox, graceMs = GRACE_MS) {
       seen.add(pid);
       found.push(`${pid} ${commandOf(pid)}`);
     }
-    const signal = async (name, targets) => {
-      await runner.run(
-        { file: tools.kill, args: [`-${name}`, "--", ...targets.map(String)], privileged: true },
-        { allowFailure: true }
-      );
-    };
     await signal("TERM", pids);
     const stubborn = await gone(pids, graceMs);
     if (stubborn.length) {

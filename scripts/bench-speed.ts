@@ -201,18 +201,10 @@ try {
     const local = { cache: 'local', 'cache-dir': cache, 'save-cache': 'always' }
     // Cold from source: this run's PKGDIR, signed, is also the binary host of the third run.
     await timed(image, 'cold from source', { ...inputs, ...local, 'image-cache': 'false' })
-    await timed(
-      image,
-      'warm from the cache',
-      { ...inputs, ...local, 'image-cache': 'false' },
-      image === 'bash',
-    )
-    if (image === 'bash') {
-      for (let i = 0; i < OVERHEAD_RUNS; i++) {
-        const inputsOf = { ...inputs, ...local, 'image-cache': 'false' }
-        await timed(image, `warm, for the overhead (${i + 1})`, inputsOf, true, false)
-      }
-    }
+    const warmInputs = { ...inputs, ...local, 'image-cache': 'false' }
+    await timed(image, 'warm from the cache', warmInputs, image === 'bash')
+    for (let i = 0; image === 'bash' && i < OVERHEAD_RUNS; i++)
+      await timed(image, `warm, for the overhead (${i + 1})`, warmInputs, true, false)
     const pkgdir = path.join(cache, 'binpkgs', readdirSync(path.join(cache, 'binpkgs'))[0] ?? '')
     const host = await serveDirectory(pkgdir)
     try {

@@ -121,7 +121,7 @@ export async function hostCheck(
   { watch }: Begun,
   hostMerges: readonly PlanEntry[],
   mode: Inputs['hostCheck'],
-  /** Its second half, when it was started before (deliver). */
+  /** Its second half, when it was started before (assemble starts it with the smoke test). */
   looking?: LookingForChanges,
 ): Promise<{ readonly failure: string | undefined; readonly changed: readonly string[] }> {
   if (!watch) return { failure: undefined, changed: [] }

@@ -83,9 +83,11 @@ export async function snapshotHost(
   return snapshotOf({ roots: resolved, present, exclude: excluded, since, records, mounts })
 }
 
-function snapshotOf(parts: Omit<HostSnapshot, 'entries' | 'size'>): HostSnapshot {
+function snapshotOf(
+  parts: Omit<HostSnapshot, 'entries' | 'size'>,
+  size = countRecords(parts.records),
+): HostSnapshot {
   let entries: Listing | undefined
-  const size = countRecords(parts.records)
   return {
     ...parts,
     size,
@@ -101,14 +103,18 @@ function snapshotOf(parts: Omit<HostSnapshot, 'entries' | 'size'>): HostSnapshot
  * paths): changes count from the earlier start. Where both list a path, the second's entry counts.
  */
 export function joinSnapshots(first: HostSnapshot, second: HostSnapshot): HostSnapshot {
-  return snapshotOf({
-    roots: [...new Set([...first.roots, ...second.roots])],
-    present: [...new Set([...first.present, ...second.present])],
-    exclude: first.exclude,
-    since: first.since < second.since ? first.since : second.since,
-    records: [...first.records, ...second.records],
-    mounts: new Map([...first.mounts, ...second.mounts]),
-  })
+  return snapshotOf(
+    {
+      roots: [...new Set([...first.roots, ...second.roots])],
+      present: [...new Set([...first.present, ...second.present])],
+      exclude: first.exclude,
+      since: first.since < second.since ? first.since : second.since,
+      records: [...first.records, ...second.records],
+      mounts: new Map([...first.mounts, ...second.mounts]),
+    },
+    // Counted already: the joined records are both lists, one after the other.
+    first.size + second.size,
+  )
 }
 
 /** What changed in the trees since the snapshot: as diffHost of it and a new full listing. */

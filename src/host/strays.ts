@@ -87,6 +87,12 @@ export async function stopStrays(
     `ROOT=${sandbox.rootfs}`,
     `ROOT=${sandbox.rootfs}/`,
   ]
+  const signal = async (name: string, targets: readonly number[]): Promise<void> => {
+    await runner.run(
+      { file: tools.kill, args: [`-${name}`, '--', ...targets.map(String)], privileged: true },
+      { allowFailure: true },
+    )
+  }
   const found: string[] = []
   const seen = new Set<number>()
   // What a dying process starts meanwhile is found in the next round.
@@ -98,12 +104,6 @@ export async function stopStrays(
     for (const pid of pids) {
       seen.add(pid)
       found.push(`${pid} ${commandOf(pid)}`)
-    }
-    const signal = async (name: string, targets: readonly number[]): Promise<void> => {
-      await runner.run(
-        { file: tools.kill, args: [`-${name}`, '--', ...targets.map(String)], privileged: true },
-        { allowFailure: true },
-      )
     }
     await signal('TERM', pids)
     const stubborn = await gone(pids, graceMs)

@@ -192,7 +192,6 @@ const EMERGING = /^>>> Emerging (binary )?\(\d+ of \d+\) (\S+?)(?:::\S+)?(?: for
 /** ENOSPC as tar, bash, Python and Portage print it. */
 const NO_SPACE = /No space left on device|\[Errno 28\]/
 
-/** Merges atoms into the container's root, emerge's output streamed live. */
 /** How a merge is shown and stopped: by default it says what it runs in the log, now. */
 export interface MergeControl {
   /** Where the command line is announced. */
@@ -201,6 +200,7 @@ export interface MergeControl {
   readonly signal?: AbortSignal
 }
 
+/** Merges atoms into the container's root, emerge's output streamed live. */
 export async function merge(
   runner: Runner,
   target: Target,

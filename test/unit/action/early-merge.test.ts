@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { beginMerge, holdOutput } from '../../../src/action/early-merge.ts'
+import { running } from '../../../src/host/strays.ts'
 import { MergeError, type Target } from '../../../src/portage/merge.ts'
 import { createRunner } from '../../../src/util/exec.ts'
 import { captureStdout, tempDir, writeExecutable } from '../helpers.ts'
@@ -33,14 +34,20 @@ ${then}
   }
 }
 
-/** Whether a process runs (and is not a zombie of this one). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  } catch {
-    return false
-  }
+/** The merge of baselayout with that emerge, begun at once, its output written into `written`. */
+function begin(
+  dir: string,
+  then: string,
+  written: string[] = [],
+  reject: () => Promise<void> = () => Promise.resolve(),
+) {
+  return beginMerge(
+    (write) => createRunner('root', write),
+    target(dir, then),
+    ['sys-apps/baselayout'],
+    reject,
+    (t) => written.push(t),
+  )
 }
 
 async function until(done: () => boolean): Promise<void> {
@@ -66,13 +73,7 @@ describe('beginMerge', () => {
     const dir = tempDir()
     const written: string[] = []
     const reject = vi.fn(() => Promise.resolve())
-    const early = beginMerge(
-      (write) => createRunner('root', write),
-      target(dir, 'echo done'),
-      ['sys-apps/baselayout'],
-      reject,
-      (t) => written.push(t),
-    )
+    const early = begin(dir, 'echo done', written, reject)
     await until(() => existsSync(path.join(dir, 'pid')))
     // Let it end: its lines are held, none written yet.
     await new Promise((r) => setTimeout(r, 200))
@@ -91,13 +92,7 @@ describe('beginMerge', () => {
     const dir = tempDir()
     const written: string[] = []
     const reject = vi.fn(() => Promise.resolve())
-    const early = beginMerge(
-      (write) => createRunner('root', write),
-      target(dir, 'exec sleep 60'),
-      ['sys-apps/baselayout'],
-      reject,
-      (t) => written.push(t),
-    )
+    const early = begin(dir, 'exec sleep 60', written, reject)
     await until(() => existsSync(path.join(dir, 'pid')))
     const pid = Number(readFileSync(path.join(dir, 'pid'), 'utf8'))
     expect(running(pid)).toBe(true)
@@ -114,13 +109,7 @@ describe('beginMerge', () => {
 
   it('a merge that fails before its step fails in its step, not before', async () => {
     const dir = tempDir()
-    const early = beginMerge(
-      (write) => createRunner('root', write),
-      target(dir, 'exit 1'),
-      ['sys-apps/baselayout'],
-      () => Promise.resolve(),
-      () => undefined,
-    )
+    const early = begin(dir, 'exit 1')
     await until(() => existsSync(path.join(dir, 'pid')))
     // Failed by now, and no unhandled rejection meanwhile (vitest reports those).
     await new Promise((r) => setTimeout(r, 200))
